@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deadlines: Go's WithDeadline and WithTimeout.
+ *
+ * A node's effective deadline is the earliest on its ancestor chain. It
+ * needs a timer of its own only when its own deadline is not later than
+ * the one it inherits (Go: "if cur.Before(d) { return WithCancel(parent) }");
+ * otherwise the ancestor's timer cancels it with the rest of the subtree.
+ *
+ * The hrtimer callback does O(1) work: it queues a work item, which takes
+ * the tree mutex and cancels the subtree in process context, however big
+ * it is (timerfd keeps its callback minimal for the same reason). The
+ * timer holds no reference on the node: the node's destructor cancels the
+ * timer and the work synchronously before freeing anything.
+ */
+#include <linux/err.h>
+#include <linux/slab.h>
+#include <linux/time.h>
+#include <linux/timekeeping.h>
+
+#include "ctxfd.h"
+
+static ktime_t ctxfd_clock_now(clockid_t clockid)
+{
+	return clockid == CLOCK_BOOTTIME ? ktime_get_boottime() : ktime_get();
+}
+
+/* @t on @clockid, as a CLOCK_MONOTONIC time (at the current offset). */
+static ktime_t ctxfd_to_mono(ktime_t t, clockid_t clockid)
+{
+	if (clockid == CLOCK_BOOTTIME)
+		return ktime_sub(t, ktime_mono_to_any(0, TK_OFFS_BOOT));
+	return t;
+}
+
+static enum hrtimer_restart ctxfd_deadline_fire(struct hrtimer *hrtimer)
+{
+	struct ctxfd_timer *timer = container_of(hrtimer, struct ctxfd_timer,
+						 timer);
+
+	queue_work(ctxfd_wq, &timer->work);
+	return HRTIMER_NORESTART;
+}
+
+static void ctxfd_deadline_work(struct work_struct *work)
+{
+	struct ctxfd_timer *timer = container_of(work, struct ctxfd_timer,
+						 work);
+
+	ctxfd_cancel(timer->node, ETIMEDOUT, timer->cause_code,
+		     timer->cause_msg);
+}
+
+/**
+ * ctxfd_deadline_check - validate the deadline fields of a create request
+ * @args: the request
+ *
+ * Return: 0 or -EINVAL for an unknown clock, a negative time, fields
+ * without a deadline flag, or a bad cause (see ctxfd_cause_check()).
+ */
+int ctxfd_deadline_check(const struct ctxfd_create *args)
+{
+	static const struct ctxfd_cause no_cause;
+
+	if (!(args->flags & (CTXFD_CREATE_DEADLINE | CTXFD_CREATE_TIMEOUT))) {
+		if (args->deadline_ns || args->clockid ||
+		    memcmp(&args->deadline_cause, &no_cause, sizeof(no_cause)))
+			return -EINVAL;
+		return 0;
+	}
+	if ((args->flags & CTXFD_CREATE_DEADLINE) &&
+	    (args->flags & CTXFD_CREATE_TIMEOUT))
+		return -EINVAL;
+	if (args->clockid != CLOCK_MONOTONIC && args->clockid != CLOCK_BOOTTIME)
+		return -EINVAL;
+	if (args->deadline_ns < 0)
+		return -EINVAL;
+	return ctxfd_cause_check(&args->deadline_cause);
+}
+
+/**
+ * ctxfd_deadline_prepare - set a new node's effective deadline
+ * @node: the node, not yet linked
+ * @args: the create request, checked by ctxfd_deadline_check()
+ *
+ * Inherits the parent's effective deadline (WithoutCancel nodes inherit
+ * none) and, if the node's own deadline is not later, allocates its timer
+ * and copies the deadline cause.
+ *
+ * Return: 0, -EINVAL for a timeout that overflows, -EFAULT or -EINVAL
+ * for a bad cause message, -ENOMEM.
+ */
+int ctxfd_deadline_prepare(struct ctxfd_node *node,
+			   const struct ctxfd_create *args)
+{
+	struct ctxfd_node *parent = node->parent;
+	clockid_t clockid = args->clockid;
+	struct ctxfd_timer *timer;
+	struct ctxfd_msg *msg;
+	ktime_t own;
+
+	if (parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL) {
+		node->deadline = parent->deadline;
+		node->clockid = parent->clockid;
+	}
+
+	if (!(args->flags & (CTXFD_CREATE_DEADLINE | CTXFD_CREATE_TIMEOUT)))
+		return 0;
+
+	own = ns_to_ktime(args->deadline_ns);
+	if (args->flags & CTXFD_CREATE_TIMEOUT) {
+		ktime_t now = ctxfd_clock_now(clockid);
+
+		if (own > KTIME_MAX - now)
+			return -EINVAL;
+		own = ktime_add(now, own);
+	}
+
+	if (node->deadline != KTIME_MAX &&
+	    ctxfd_to_mono(node->deadline, node->clockid) <
+	    ctxfd_to_mono(own, clockid))
+		return 0;
+
+	timer = kzalloc(sizeof(*timer), GFP_KERNEL_ACCOUNT);
+	if (!timer)
+		return -ENOMEM;
+	msg = ctxfd_msg_from_user(&args->deadline_cause);
+	if (IS_ERR(msg)) {
+		kfree(timer);
+		return PTR_ERR(msg);
+	}
+	hrtimer_setup(&timer->timer, ctxfd_deadline_fire, clockid,
+		      HRTIMER_MODE_ABS_SOFT);
+	INIT_WORK(&timer->work, ctxfd_deadline_work);
+	timer->node = node;
+	timer->cause_code = args->deadline_cause.code;
+	timer->cause_msg = msg;
+
+	node->timer = timer;
+	node->deadline = own;
+	node->clockid = clockid;
+	return 0;
+}
+
+/**
+ * ctxfd_deadline_passed - has the node's own deadline passed already?
+ * @node: the node
+ */
+bool ctxfd_deadline_passed(const struct ctxfd_node *node)
+{
+	return node->timer &&
+	       ktime_compare(ctxfd_clock_now(node->clockid), node->deadline) >= 0;
+}
+
+/**
+ * ctxfd_deadline_start - arm the node's own timer, if it has one
+ * @node: a node being linked; caller holds the tree lock
+ */
+void ctxfd_deadline_start(struct ctxfd_node *node)
+{
+	if (node->timer)
+		hrtimer_start(&node->timer->timer, node->deadline,
+			      HRTIMER_MODE_ABS_SOFT);
+}
+
+/**
+ * ctxfd_deadline_stop - the node is done: its timer is no longer needed
+ * @node: the node; caller holds the tree lock
+ *
+ * Does not wait: a callback already running queues its work, which finds
+ * the node done and does nothing.
+ */
+void ctxfd_deadline_stop(struct ctxfd_node *node)
+{
+	if (node->timer)
+		hrtimer_try_to_cancel(&node->timer->timer);
+}
+
+/**
+ * ctxfd_deadline_quiesce - wait until the timer and its work are idle
+ * @node: a node being destroyed; caller must not hold the tree lock,
+ *	which the work takes
+ */
+void ctxfd_deadline_quiesce(struct ctxfd_node *node)
+{
+	if (node->timer) {
+		hrtimer_cancel(&node->timer->timer);
+		cancel_work_sync(&node->timer->work);
+	}
+}
+
+/**
+ * ctxfd_deadline_free - free the timer of a quiesced, unlinked node
+ * @node: the node
+ */
+void ctxfd_deadline_free(struct ctxfd_node *node)
+{
+	if (node->timer) {
+		ctxfd_msg_put(node->timer->cause_msg);
+		kfree(node->timer);
+	}
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Context file descriptors: poll, read, fdinfo, release, and creation.
+ *
+ * A context file's ->private_data is its node, on which the file holds a
+ * reference. A file opened FMODE_WRITE (O_RDWR) is cancel-capable; a
+ * read-only one is watch-only. Anon-inode files cannot be reopened
+ * through /proc, so a watch-only fd can never become cancel-capable.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/string_helpers.h>
+#include <linux/uaccess.h>
+
+#include "ctxfd.h"
+
+static const char *const ctxfd_kind_names[] = {
+	[CTXFD_KIND_CANCEL] = "cancel",
+	[CTXFD_KIND_VALUE] = "value",
+	[CTXFD_KIND_WITHOUT_CANCEL] = "without-cancel",
+};
+
+static int ctxfd_release(struct inode *inode, struct file *file)
+{
+	struct ctxfd_node *node = file->private_data;
+
+	if (file->f_mode & FMODE_WRITE)
+		ctxfd_node_cancel_file_closed(node);
+	ctxfd_node_put(node);
+	return 0;
+}
+
+static __poll_t ctxfd_poll(struct file *file, poll_table *wait)
+{
+	struct ctxfd_node *node = file->private_data;
+
+	poll_wait(file, &node->wqh, wait);
+
+	/*
+	 * Safe against lost wakeups for the reason eventfd_poll() gives:
+	 * err is published under wqh.lock, which poll_wait() takes when it
+	 * queues us, and the wakeup is issued under that same lock.
+	 */
+	return ctxfd_node_err(node) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static ssize_t ctxfd_read(struct file *file, char __user *buf, size_t count,
+			  loff_t *ppos)
+{
+	struct ctxfd_node *node = file->private_data;
+	struct ctxfd_event event = {};
+	int err, ret;
+
+	if (count < sizeof(event))
+		return -EINVAL;
+
+	err = ctxfd_node_err(node);
+	if (!err) {
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(node->wqh,
+					       (err = ctxfd_node_err(node)));
+		if (ret)
+			return ret;
+	}
+
+	event.id = node->id;
+	event.err = err;
+	event.cause_code = node->cause_code;
+	if (copy_to_user(buf, &event, sizeof(event)))
+		return -EFAULT;
+	return sizeof(event);
+}
+
+static const char *ctxfd_clock_name(clockid_t clockid)
+{
+	return clockid == CLOCK_BOOTTIME ? "boottime" : "monotonic";
+}
+
+static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct ctxfd_node *node = file->private_data;
+	int err = ctxfd_node_err(node);
+	unsigned int nr_children = READ_ONCE(node->nr_children);
+	struct ctxfd_msg *msg = err ? node->cause_msg : NULL;
+
+	/* Everything below is immutable or already published by @err. */
+	seq_printf(m, "ctxfd-id:\t%llu\n", node->id);
+	seq_printf(m, "ctxfd-parent:\t%llu\n",
+		   node->parent ? node->parent->id : 0);
+	seq_printf(m, "ctxfd-depth:\t%u\n", node->depth);
+	seq_printf(m, "ctxfd-kind:\t%s\n", ctxfd_kind_names[node->kind]);
+	seq_printf(m, "ctxfd-state:\t%s\n", err ? "done" : "active");
+	seq_printf(m, "ctxfd-err:\t%d\n", err);
+	seq_printf(m, "ctxfd-cause:\t%d\n", err ? node->cause_code : 0);
+	if (msg) {
+		seq_puts(m, "ctxfd-cause-msg:\t");
+		seq_escape_mem(m, msg->text, msg->len, ESCAPE_OCTAL | ESCAPE_NP,
+			       NULL);
+		seq_putc(m, '\n');
+	}
+	if (node->deadline == KTIME_MAX)
+		seq_puts(m, "ctxfd-deadline:\tnone\n");
+	else
+		seq_printf(m, "ctxfd-deadline:\t%lld %s%s\n",
+			   ktime_to_ns(node->deadline),
+			   ctxfd_clock_name(node->clockid),
+			   node->timer ? " own" : " inherited");
+	seq_printf(m, "ctxfd-rights:\t%s\n",
+		   (file->f_mode & FMODE_WRITE) ? "cancel" : "watch");
+	seq_printf(m, "ctxfd-cancel-on-close:\t%s\n",
+		   node->kind == CTXFD_KIND_CANCEL && !node->no_cancel_on_close ?
+		   "yes" : "no");
+	seq_printf(m, "ctxfd-children:\t%u\n", nr_children);
+}
+
+const struct file_operations ctxfd_fops = {
+	.owner		= THIS_MODULE,
+	.release	= ctxfd_release,
+	.poll		= ctxfd_poll,
+	.read		= ctxfd_read,
+	.unlocked_ioctl	= ctxfd_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= ctxfd_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * ctxfd_newfd_prepare - reserve a descriptor and create a context file
+ * @nfd: filled in on success
+ * @node: the node; on success the file owns one reference the caller
+ *	gave it, on failure the caller keeps it
+ * @cancel_capable: open the file O_RDWR (cancel-capable), else O_RDONLY
+ * @cloexec: reserve the descriptor O_CLOEXEC
+ *
+ * Return: 0, or a negative errno (-EMFILE at RLIMIT_NOFILE, -ENFILE,
+ * -ENOMEM).
+ */
+int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
+			bool cancel_capable, bool cloexec)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return fd;
+
+	file = anon_inode_getfile("[ctxfd]", &ctxfd_fops, node,
+				  cancel_capable ? O_RDWR : O_RDONLY);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	if (cancel_capable)
+		ctxfd_node_cancel_file_opened(node);
+
+	nfd->fd = fd;
+	nfd->file = file;
+	return 0;
+}
+
+/**
+ * ctxfd_newfd_install - publish a prepared descriptor
+ * @nfd: from ctxfd_newfd_prepare()
+ *
+ * Return: the descriptor number.
+ */
+int ctxfd_newfd_install(struct ctxfd_newfd *nfd)
+{
+	fd_install(nfd->fd, nfd->file);
+	return nfd->fd;
+}
+
+/**
+ * ctxfd_newfd_abort - undo ctxfd_newfd_prepare()
+ * @nfd: from ctxfd_newfd_prepare()
+ *
+ * The file owns the node reference by now, so only fput() may drop it.
+ */
+void ctxfd_newfd_abort(struct ctxfd_newfd *nfd)
+{
+	put_unused_fd(nfd->fd);
+	fput(nfd->file);
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctxfd nodes: allocation, linking, cancellation of subtrees, and the
+ * reference counting that frees them. See ctxfd.h for the locking and
+ * lifetime rules.
+ */
+#include <linux/atomic.h>
+#include <linux/err.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "ctxfd.h"
+
+static struct kmem_cache *ctxfd_node_cache;
+static atomic64_t ctxfd_next_id = ATOMIC64_INIT(0);
+
+/*
+ * Nodes handled between two cond_resched() calls in long walks. Small
+ * enough to keep scheduling latency low even under KASAN, large enough
+ * that the check costs nothing.
+ */
+#define CTXFD_RESCHED_BATCH	256
+
+static struct ctxfd_tree *ctxfd_tree_alloc(void)
+{
+	struct ctxfd_tree *tree;
+
+	tree = kmalloc(sizeof(*tree), GFP_KERNEL_ACCOUNT);
+	if (!tree)
+		return NULL;
+	mutex_init(&tree->lock);
+	refcount_set(&tree->ref, 1);
+	return tree;
+}
+
+static void ctxfd_tree_put(struct ctxfd_tree *tree)
+{
+	if (refcount_dec_and_test(&tree->ref)) {
+		mutex_destroy(&tree->lock);
+		kfree(tree);
+	}
+}
+
+/**
+ * ctxfd_node_alloc - allocate an active, unlinked node
+ * @parent: the parent, or NULL for a root
+ * @kind: enum ctxfd_kind
+ *
+ * Charges the node to the calling user and takes a reference on @parent.
+ * The node is invisible until ctxfd_node_link(); the caller owns the one
+ * reference it is returned with and drops it with ctxfd_node_put() on
+ * failure.
+ *
+ * Return: the node, or ERR_PTR(-ELOOP) beyond the depth limit,
+ * ERR_PTR(-ENOSPC) beyond the per-user limit, ERR_PTR(-ENOMEM).
+ */
+struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
+				    enum ctxfd_kind kind)
+{
+	u32 depth = parent ? parent->depth + 1 : 0;
+	struct ctxfd_user *user;
+	struct ctxfd_node *node;
+	struct ctxfd_tree *tree;
+
+	if (depth > READ_ONCE(ctxfd_max_depth))
+		return ERR_PTR(-ELOOP);
+
+	user = ctxfd_user_charge();
+	if (IS_ERR(user))
+		return ERR_CAST(user);
+
+	node = kmem_cache_zalloc(ctxfd_node_cache, GFP_KERNEL);
+	if (!node)
+		goto nomem;
+
+	if (!parent || kind == CTXFD_KIND_WITHOUT_CANCEL) {
+		tree = ctxfd_tree_alloc();
+		if (!tree) {
+			kmem_cache_free(ctxfd_node_cache, node);
+			goto nomem;
+		}
+	} else {
+		tree = parent->tree;
+		refcount_inc(&tree->ref);
+	}
+
+	node->tree = tree;
+	if (parent) {
+		ctxfd_node_get(parent);
+		node->parent = parent;
+	}
+	INIT_LIST_HEAD(&node->children);
+	INIT_LIST_HEAD(&node->sibling);
+	init_waitqueue_head(&node->wqh);
+	refcount_set(&node->ref, 1);
+	node->depth = depth;
+	node->kind = kind;
+	node->id = atomic64_inc_return(&ctxfd_next_id);
+	node->deadline = KTIME_MAX;
+	node->user = user;
+	return node;
+
+nomem:
+	ctxfd_user_uncharge(user);
+	return ERR_PTR(-ENOMEM);
+}
+
+/**
+ * ctxfd_node_get - take a reference on a node
+ * @node: a node the caller already holds a reference on
+ */
+void ctxfd_node_get(struct ctxfd_node *node)
+{
+	refcount_inc(&node->ref);
+}
+
+/*
+ * Mark one node done and wake its pollers. Caller holds the tree lock and
+ * has checked that @node is active.
+ *
+ * Order matters: the cause is stored before err, and err is published
+ * under the wait queue lock before the wakeup, so whoever reads a
+ * non-zero err (INFO, read, fdinfo) finds the fd already readable and the
+ * cause already set, and no poller can miss the wakeup (see eventfd_poll()
+ * for the argument).
+ */
+static void ctxfd_finish(struct ctxfd_node *node, int err, int code,
+			 struct ctxfd_msg *msg)
+{
+	lockdep_assert_held(&node->tree->lock);
+
+	node->cause_code = code ? code : err;
+	node->cause_msg = ctxfd_msg_get(msg);
+
+	spin_lock_irq(&node->wqh.lock);
+	smp_store_release(&node->err, err);
+	wake_up_locked_poll(&node->wqh, EPOLLIN | EPOLLRDNORM);
+	spin_unlock_irq(&node->wqh.lock);
+
+	ctxfd_deadline_stop(node);
+}
+
+/* Remove @node from its parent's children; returns the parent. */
+static struct ctxfd_node *ctxfd_unlink(struct ctxfd_node *node)
+{
+	struct ctxfd_node *parent = node->parent;
+
+	lockdep_assert_held(&node->tree->lock);
+	list_del_init(&node->sibling);
+	WRITE_ONCE(parent->nr_children, parent->nr_children - 1);
+	return parent;
+}
+
+/**
+ * __ctxfd_cancel - cancel a node and its whole subtree
+ * @top: the node to cancel
+ * @err: ECANCELED or ETIMEDOUT
+ * @code: cause code, 0 for "the cause is the err"
+ * @msg: cause message or NULL; every canceled node takes a reference
+ *
+ * Caller holds @top->tree->lock. Does nothing if @top is already done:
+ * the first cancel wins.
+ *
+ * The walk is iterative and post-order: a node is finished only once all
+ * of its children are finished and unlinked, so at every instant a done
+ * node has no active descendant, and no stack or memory is needed however
+ * deep or wide the subtree is. Every node of the subtree ends up done and
+ * unlinked, and @top is unlinked from its parent. The tree mutex may be
+ * held across cond_resched(); nothing here runs with interrupts off for
+ * more than one node.
+ */
+void __ctxfd_cancel(struct ctxfd_node *top, int err, int code,
+		    struct ctxfd_msg *msg)
+{
+	struct ctxfd_node *node = top;
+	unsigned int batch = 0;
+
+	lockdep_assert_held(&top->tree->lock);
+	if (top->err)
+		return;
+
+	for (;;) {
+		struct ctxfd_node *child;
+
+		child = list_first_entry_or_null(&node->children,
+						 struct ctxfd_node, sibling);
+		if (child) {
+			node = child;
+			continue;
+		}
+		ctxfd_finish(node, err, code, msg);
+		if (node == top)
+			break;
+		node = ctxfd_unlink(node);
+		if (++batch == CTXFD_RESCHED_BATCH) {
+			batch = 0;
+			cond_resched();
+		}
+	}
+	if (!list_empty(&top->sibling))
+		ctxfd_unlink(top);
+}
+
+/**
+ * ctxfd_cancel - cancel a node and its subtree, taking the tree lock
+ * @node: the node
+ * @err: ECANCELED or ETIMEDOUT
+ * @code: cause code, 0 for none
+ * @msg: cause message or NULL
+ *
+ * Returns once every node of the subtree is done and every poller woken.
+ */
+void ctxfd_cancel(struct ctxfd_node *node, int err, int code,
+		  struct ctxfd_msg *msg)
+{
+	mutex_lock(&node->tree->lock);
+	__ctxfd_cancel(node, err, code, msg);
+	mutex_unlock(&node->tree->lock);
+}
+
+/**
+ * ctxfd_node_link - make a new node part of its tree
+ * @node: a node from ctxfd_node_alloc(), fully prepared
+ *
+ * A child of a done parent is born done with the parent's err and cause;
+ * a node whose own deadline already passed is born done with ETIMEDOUT;
+ * otherwise a cancelable or values-only child is linked under its parent
+ * and its timer, if any, started. Cannot fail.
+ */
+void ctxfd_node_link(struct ctxfd_node *node)
+{
+	struct ctxfd_node *parent = node->parent;
+	bool linked = parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL;
+
+	mutex_lock(&node->tree->lock);
+	if (linked && parent->err) {
+		ctxfd_finish(node, parent->err, parent->cause_code,
+			     parent->cause_msg);
+	} else if (ctxfd_deadline_passed(node)) {
+		ctxfd_finish(node, ETIMEDOUT, node->timer->cause_code,
+			     node->timer->cause_msg);
+	} else {
+		if (linked) {
+			list_add_tail(&node->sibling, &parent->children);
+			WRITE_ONCE(parent->nr_children, parent->nr_children + 1);
+		}
+		ctxfd_deadline_start(node);
+	}
+	mutex_unlock(&node->tree->lock);
+}
+
+/**
+ * ctxfd_node_cancel_file_closed - the kernel's "defer cancel()"
+ * @node: the node whose cancel-capable file is being released
+ *
+ * When the last cancel-capable file goes away, the context is canceled
+ * unless it was created with CTXFD_CREATE_NO_CANCEL_ON_CLOSE.
+ */
+void ctxfd_node_cancel_file_closed(struct ctxfd_node *node)
+{
+	mutex_lock(&node->tree->lock);
+	if (--node->cancel_files == 0 && !node->no_cancel_on_close)
+		__ctxfd_cancel(node, ECANCELED, 0, NULL);
+	mutex_unlock(&node->tree->lock);
+}
+
+/**
+ * ctxfd_node_cancel_file_opened - count a new cancel-capable file
+ * @node: the node
+ */
+void ctxfd_node_cancel_file_opened(struct ctxfd_node *node)
+{
+	mutex_lock(&node->tree->lock);
+	node->cancel_files++;
+	mutex_unlock(&node->tree->lock);
+}
+
+/*
+ * Free a node whose last reference is gone. Its timer work may still be
+ * running and a cancel walk may still reach it through the parent's
+ * children list, so: quiesce the timer first (both take the tree lock
+ * we must not hold), then unlink under the tree lock, then free.
+ */
+static void ctxfd_node_destroy(struct ctxfd_node *node)
+{
+	struct ctxfd_tree *tree = node->tree;
+
+	WARN_ON_ONCE(!list_empty(&node->children));
+
+	ctxfd_deadline_quiesce(node);
+
+	if (node->parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL) {
+		mutex_lock(&tree->lock);
+		if (!list_empty(&node->sibling))
+			ctxfd_unlink(node);
+		mutex_unlock(&tree->lock);
+	}
+
+	ctxfd_deadline_free(node);
+	ctxfd_value_free(node);
+	ctxfd_msg_put(node->cause_msg);
+	ctxfd_user_uncharge(node->user);
+	kmem_cache_free(ctxfd_node_cache, node);
+	ctxfd_tree_put(tree);
+}
+
+/**
+ * ctxfd_node_put - drop a reference, freeing what nobody can observe
+ * @node: the node, or NULL
+ *
+ * Dropping a node drops its reference on its parent; a whole chain is
+ * freed in this loop, never by recursion. Sleeps; must not be called with
+ * a tree lock held.
+ */
+void ctxfd_node_put(struct ctxfd_node *node)
+{
+	unsigned int batch = 0;
+
+	might_sleep();
+	while (node && refcount_dec_and_test(&node->ref)) {
+		struct ctxfd_node *parent = node->parent;
+
+		ctxfd_node_destroy(node);
+		node = parent;
+		if (++batch == CTXFD_RESCHED_BATCH) {
+			batch = 0;
+			cond_resched();
+		}
+	}
+}
+
+int ctxfd_node_cache_init(void)
+{
+	ctxfd_node_cache = KMEM_CACHE(ctxfd_node, SLAB_ACCOUNT);
+	return ctxfd_node_cache ? 0 : -ENOMEM;
+}
+
+void ctxfd_node_cache_exit(void)
+{
+	kmem_cache_destroy(ctxfd_node_cache);
+}

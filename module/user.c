@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-user accounting: every node is charged to the real uid of the task
+ * that created it and the max_nodes_per_user module parameter caps the
+ * count (epoll's max_user_watches is the precedent). Memory itself is
+ * charged to the creator's memory cgroup by the allocations.
+ *
+ * The common path is a lockless RCU lookup and one atomic increment, so
+ * independent trees, even of the same user, never contend on a lock; the
+ * global lock is taken only when a user's first node is created or its
+ * last one freed.
+ */
+#include <linux/cred.h>
+#include <linux/err.h>
+#include <linux/hashtable.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "ctxfd.h"
+
+#define CTXFD_USERS_BITS	6
+
+/* ctxfd_users_lock protects insertion into and removal from ctxfd_users. */
+static DEFINE_SPINLOCK(ctxfd_users_lock);
+static DEFINE_HASHTABLE(ctxfd_users, CTXFD_USERS_BITS);
+
+static struct ctxfd_user *ctxfd_user_find(kuid_t uid)
+{
+	struct ctxfd_user *user;
+
+	hash_for_each_possible_rcu(ctxfd_users, user, node, __kuid_val(uid))
+		if (uid_eq(user->uid, uid) && atomic_inc_not_zero(&user->nodes))
+			return user;
+	return NULL;
+}
+
+/**
+ * ctxfd_user_charge - charge one node to the current user
+ *
+ * Return: the user's accounting entry, ERR_PTR(-ENOSPC) if the user
+ * already has max_nodes_per_user nodes, or ERR_PTR(-ENOMEM).
+ */
+struct ctxfd_user *ctxfd_user_charge(void)
+{
+	kuid_t uid = current_uid();
+	struct ctxfd_user *user, *fresh;
+
+	rcu_read_lock();
+	user = ctxfd_user_find(uid);
+	rcu_read_unlock();
+
+	if (!user) {
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		if (!fresh)
+			return ERR_PTR(-ENOMEM);
+		spin_lock(&ctxfd_users_lock);
+		user = ctxfd_user_find(uid);
+		if (!user) {
+			fresh->uid = uid;
+			atomic_set(&fresh->nodes, 1);
+			hash_add_rcu(ctxfd_users, &fresh->node, __kuid_val(uid));
+			user = fresh;
+			fresh = NULL;
+		}
+		spin_unlock(&ctxfd_users_lock);
+		kfree(fresh);
+	}
+
+	/*
+	 * Racing creators may both see the count above the limit and both
+	 * fail where one could have succeeded; the cap is never exceeded.
+	 */
+	if ((unsigned int)atomic_read(&user->nodes) >
+	    READ_ONCE(ctxfd_max_nodes_per_user)) {
+		ctxfd_user_uncharge(user);
+		return ERR_PTR(-ENOSPC);
+	}
+	return user;
+}
+
+/**
+ * ctxfd_user_uncharge - give back what ctxfd_user_charge() took
+ * @user: the entry it returned
+ */
+void ctxfd_user_uncharge(struct ctxfd_user *user)
+{
+	if (atomic_dec_and_lock(&user->nodes, &ctxfd_users_lock)) {
+		hash_del_rcu(&user->node);
+		spin_unlock(&ctxfd_users_lock);
+		kfree_rcu(user, rcu);
+	}
+}
+
+/**
+ * ctxfd_users_exit - module exit: wait for entries freed through RCU
+ *
+ * Every node is gone by then (open files pin the module), so the table
+ * is empty.
+ */
+void ctxfd_users_exit(void)
+{
+	int bkt;
+	struct ctxfd_user *user;
+
+	hash_for_each(ctxfd_users, bkt, user, node)
+		WARN(1, "ctxfd: uid %u still has %d nodes\n",
+		     __kuid_val(user->uid), atomic_read(&user->nodes));
+	rcu_barrier();
+}

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ctxfd: Go-style contexts (cancellation trees, deadlines, values) as
+ * file descriptors.
+ *
+ * Open /dev/ctxfd and issue CTXFD_IOC_NEW to get a root context. Every other
+ * ioctl below is issued on a context fd. See
+ * Documentation/userspace-api/ctxfd.rst for the whole story.
+ *
+ * Conventions (Documentation/process/botching-up-ioctls.rst):
+ *  - every struct is made of fixed-width fields, padded to 64 bits;
+ *  - pointers travel as __u64;
+ *  - every unknown flag and every reserved field must be zero (EINVAL);
+ *  - structs are extensible: the size is encoded in the ioctl number, the
+ *    kernel accepts any size from the first published one (..._SIZE_VER0)
+ *    upwards; bytes it does not know must be zero (E2BIG otherwise), and
+ *    output structs are truncated or zero-filled to the caller's size.
+ *
+ * This header is self-contained: C programs need no other header for it.
+ */
+#ifndef _UAPI_LINUX_CTXFD_H
+#define _UAPI_LINUX_CTXFD_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/** CTXFD_DEVICE - path of the control device. */
+#define CTXFD_DEVICE		"/dev/ctxfd"
+
+/** CTXFD_IOC_MAGIC - ioctl type byte ("C7", free in ioctl-number.rst). */
+#define CTXFD_IOC_MAGIC		0xC7
+
+/**
+ * CTXFD_CAUSE_MSG_MAX - longest cause message in bytes, without the NUL.
+ *
+ * A cause message is a byte string without NUL bytes. Longer ones are
+ * refused with E2BIG.
+ */
+#define CTXFD_CAUSE_MSG_MAX	127
+
+/*
+ * Flags for struct ctxfd_create::flags.
+ *
+ * The kind of context is chosen by at most one of CTXFD_CREATE_VALUE and
+ * CTXFD_CREATE_WITHOUT_CANCEL; with neither, the new context is a
+ * cancelable one (Go's WithCancel, WithDeadline, WithTimeout) and the
+ * returned fd is cancel-capable.
+ */
+/** CTXFD_CREATE_NO_CLOEXEC - the returned fd survives execve(). */
+#define CTXFD_CREATE_NO_CLOEXEC		(1ULL << 0)
+/**
+ * CTXFD_CREATE_NO_CANCEL_ON_CLOSE - closing the last cancel-capable fd
+ * does not cancel the context. By default it does: the kernel's
+ * "defer cancel()".
+ */
+#define CTXFD_CREATE_NO_CANCEL_ON_CLOSE	(1ULL << 1)
+/**
+ * CTXFD_CREATE_DEADLINE - @deadline_ns is an absolute time on @clockid
+ * (CLOCK_MONOTONIC or CLOCK_BOOTTIME).
+ */
+#define CTXFD_CREATE_DEADLINE		(1ULL << 2)
+/**
+ * CTXFD_CREATE_TIMEOUT - @deadline_ns is relative to now on @clockid.
+ * Exclusive with CTXFD_CREATE_DEADLINE.
+ */
+#define CTXFD_CREATE_TIMEOUT		(1ULL << 3)
+/**
+ * CTXFD_CREATE_VALUE - Go's WithValue: the new context carries the
+ * binding @key -> @value, follows its parent's cancellation exactly, and
+ * the returned fd is watch-only (it has no cancel-capable fd).
+ */
+#define CTXFD_CREATE_VALUE		(1ULL << 4)
+/**
+ * CTXFD_CREATE_WITHOUT_CANCEL - Go's WithoutCancel: the new context keeps
+ * its parent's values but is never done and has no deadline. The returned
+ * fd is watch-only. Only valid on CTXFD_IOC_CREATE.
+ */
+#define CTXFD_CREATE_WITHOUT_CANCEL	(1ULL << 5)
+
+#define CTXFD_CREATE_FLAGS_ALL	(CTXFD_CREATE_NO_CLOEXEC | \
+				 CTXFD_CREATE_NO_CANCEL_ON_CLOSE | \
+				 CTXFD_CREATE_DEADLINE | \
+				 CTXFD_CREATE_TIMEOUT | \
+				 CTXFD_CREATE_VALUE | \
+				 CTXFD_CREATE_WITHOUT_CANCEL)
+
+/**
+ * struct ctxfd_cause - a cancellation cause given by userspace (input)
+ * @code: an integer chosen by the canceler; 0 means "no explicit cause",
+ *	in which case the cause code equals the context's err.
+ * @msg_len: length of @msg in bytes, at most %CTXFD_CAUSE_MSG_MAX;
+ *	0 if there is no message (then @msg must be 0).
+ * @msg: pointer to @msg_len bytes, no NUL bytes among them.
+ *
+ * Go's context.Cause(): the kernel records the cause of the first cancel
+ * and hands it down to every descendant canceled with it.
+ */
+struct ctxfd_cause {
+	__s32 code;
+	__u32 msg_len;
+	__u64 msg;
+};
+
+/**
+ * struct ctxfd_create - argument of CTXFD_IOC_NEW and CTXFD_IOC_CREATE
+ * @flags: CTXFD_CREATE_* flags.
+ * @deadline_ns: with CTXFD_CREATE_DEADLINE, an absolute time in
+ *	nanoseconds on @clockid; with CTXFD_CREATE_TIMEOUT, a duration in
+ *	nanoseconds from now. Never negative. Must be 0 otherwise.
+ * @clockid: CLOCK_MONOTONIC (1) or CLOCK_BOOTTIME (7) with a deadline or
+ *	timeout; 0 otherwise.
+ * @__reserved0: must be zero.
+ * @deadline_cause: the cause recorded when the deadline fires (Go's
+ *	WithDeadlineCause). All zero without a deadline.
+ * @key: pointer to the key of the value binding (CTXFD_CREATE_VALUE).
+ * @value: pointer to the value of the binding; may be 0 if @value_len
+ *	is 0, which binds "no value" and shadows older bindings of @key.
+ * @key_len: 1 .. the max_key_len module parameter (E2BIG above).
+ * @value_len: 0 .. the max_value_len module parameter (E2BIG above).
+ *
+ * On success the ioctl returns a new file descriptor: cancel-capable for
+ * a cancelable context, watch-only otherwise. It is O_CLOEXEC unless
+ * CTXFD_CREATE_NO_CLOEXEC is given.
+ */
+struct ctxfd_create {
+	__u64 flags;
+	__s64 deadline_ns;
+	__u32 clockid;
+	__u32 __reserved0;
+	struct ctxfd_cause deadline_cause;
+	__u64 key;
+	__u64 value;
+	__u32 key_len;
+	__u32 value_len;
+};
+
+#define CTXFD_CREATE_SIZE_VER0	64
+
+/*
+ * Flags for struct ctxfd_cancel::flags: none yet, must be zero.
+ */
+
+/**
+ * struct ctxfd_cancel - argument of CTXFD_IOC_CANCEL
+ * @flags: must be zero.
+ * @cause: optional cause; all zero for a plain cancel (Go's cancel()).
+ *
+ * Cancels the context and, before the ioctl returns, its whole subtree:
+ * every descendant is done and every poller woken. The first cancel
+ * wins; canceling a done context succeeds and changes nothing. Needs a
+ * cancel-capable fd (EPERM otherwise).
+ */
+struct ctxfd_cancel {
+	__u64 flags;
+	struct ctxfd_cause cause;
+};
+
+#define CTXFD_CANCEL_SIZE_VER0	24
+
+/** CTXFD_WATCH_NO_CLOEXEC - the returned fd survives execve(). */
+#define CTXFD_WATCH_NO_CLOEXEC	(1ULL << 0)
+#define CTXFD_WATCH_FLAGS_ALL	CTXFD_WATCH_NO_CLOEXEC
+
+/**
+ * struct ctxfd_watch - argument of CTXFD_IOC_WATCH
+ * @flags: CTXFD_WATCH_* flags.
+ *
+ * Returns a new watch-only fd on the same context. A watch-only fd polls,
+ * reads, reports info, looks up values and creates children, but cannot
+ * cancel. There is no way back from a watch-only fd to a cancel-capable
+ * one.
+ */
+struct ctxfd_watch {
+	__u64 flags;
+};
+
+#define CTXFD_WATCH_SIZE_VER0	8
+
+/* Bits of struct ctxfd_info::mask: which fields the kernel filled in. */
+#define CTXFD_INFO_ID		(1ULL << 0)	/* @id, @parent_id, @depth */
+#define CTXFD_INFO_STATE	(1ULL << 1)	/* @flags, @err, @nr_children */
+#define CTXFD_INFO_CAUSE	(1ULL << 2)	/* @cause_code, @cause_msg* */
+#define CTXFD_INFO_DEADLINE	(1ULL << 3)	/* @deadline_ns, @clockid */
+
+/* Bits of struct ctxfd_info::flags. */
+/** CTXFD_INFO_DONE - the context is done (final). */
+#define CTXFD_INFO_DONE			(1ULL << 0)
+/** CTXFD_INFO_CAN_CANCEL - the fd this INFO was asked on can cancel. */
+#define CTXFD_INFO_CAN_CANCEL		(1ULL << 1)
+/** CTXFD_INFO_NO_CANCEL_ON_CLOSE - created with that flag. */
+#define CTXFD_INFO_NO_CANCEL_ON_CLOSE	(1ULL << 2)
+/** CTXFD_INFO_VALUE - a values-only context (carries a binding). */
+#define CTXFD_INFO_VALUE		(1ULL << 3)
+/** CTXFD_INFO_WITHOUT_CANCEL - a WithoutCancel context. */
+#define CTXFD_INFO_WITHOUT_CANCEL	(1ULL << 4)
+/** CTXFD_INFO_HAS_DEADLINE - @deadline_ns and @clockid are valid. */
+#define CTXFD_INFO_HAS_DEADLINE		(1ULL << 5)
+/** CTXFD_INFO_OWN_TIMER - this context runs a timer of its own. */
+#define CTXFD_INFO_OWN_TIMER		(1ULL << 6)
+
+/**
+ * struct ctxfd_info - output of CTXFD_IOC_INFO
+ * @mask: CTXFD_INFO_ID etc.: which groups of fields were filled in.
+ * @id: system-wide unique id of the context, never reused.
+ * @parent_id: id of the parent, 0 for a root.
+ * @flags: CTXFD_INFO_DONE etc.
+ * @depth: number of ancestors (0 for a root).
+ * @err: 0 while active; ECANCELED or ETIMEDOUT once done.
+ * @cause_code: the cause code once done (equals @err with no explicit
+ *	cause), 0 while active.
+ * @nr_children: number of active children linked under this context.
+ * @deadline_ns: the effective deadline (the earliest on the ancestor
+ *	chain) on @clockid, if CTXFD_INFO_HAS_DEADLINE.
+ * @clockid: the clock of @deadline_ns.
+ * @cause_msg_len: length of @cause_msg, without the NUL.
+ * @cause_msg: the cause message, NUL-terminated.
+ *
+ * Purely an output: the kernel ignores what the buffer holds on entry.
+ */
+struct ctxfd_info {
+	__u64 mask;
+	__u64 id;
+	__u64 parent_id;
+	__u64 flags;
+	__u32 depth;
+	__s32 err;
+	__s32 cause_code;
+	__u32 nr_children;
+	__s64 deadline_ns;
+	__u32 clockid;
+	__u32 cause_msg_len;
+	char cause_msg[CTXFD_CAUSE_MSG_MAX + 1];
+};
+
+#define CTXFD_INFO_SIZE_VER0	192
+
+/**
+ * struct ctxfd_lookup - argument of CTXFD_IOC_LOOKUP (Go's ctx.Value)
+ * @flags: must be zero.
+ * @key: pointer to the key.
+ * @value: pointer to a buffer of @value_len bytes for the value.
+ * @key_len: length of the key, 1 .. max_key_len.
+ * @value_len: in: size of the @value buffer; out: length of the value.
+ * @owner_id: out: id of the context that holds the binding found.
+ *
+ * Walks from the context towards the root and returns the nearest binding
+ * of @key: 0 and the value, ENOENT if there is none. A binding with an
+ * empty value is found like any other (@value_len 0): it is Go's nil and
+ * shadows older bindings. If the buffer is too small, ERANGE and
+ * @value_len says how much is needed.
+ */
+struct ctxfd_lookup {
+	__u64 flags;
+	__u64 key;
+	__u64 value;
+	__u32 key_len;
+	__u32 value_len;
+	__u64 owner_id;
+};
+
+#define CTXFD_LOOKUP_SIZE_VER0	40
+
+/** CTXFD_ATTACH_DESCENDANTS - also signal every descendant process. */
+#define CTXFD_ATTACH_DESCENDANTS	(1ULL << 0)
+#define CTXFD_ATTACH_FLAGS_ALL		CTXFD_ATTACH_DESCENDANTS
+
+/**
+ * struct ctxfd_attach - argument of CTXFD_IOC_ATTACH
+ * @flags: CTXFD_ATTACH_* flags.
+ * @pidfd: a pidfd of the process to attach.
+ * @signal: the signal sent when the context is done, 1 .. SIGRTMAX.
+ * @grace_ns: if non-zero, SIGKILL follows after this many nanoseconds to
+ *	whatever is still alive.
+ *
+ * The caller must be allowed to send @signal to the process, now and
+ * again when the context is done (checked against the caller's
+ * credentials saved at attach time).
+ */
+struct ctxfd_attach {
+	__u64 flags;
+	__s32 pidfd;
+	__u32 signal;
+	__u64 grace_ns;
+};
+
+#define CTXFD_ATTACH_SIZE_VER0	24
+
+/**
+ * struct ctxfd_event - the record read() returns once the context is done
+ * @id: id of the context.
+ * @err: ECANCELED or ETIMEDOUT.
+ * @cause_code: the cause code (equals @err with no explicit cause).
+ *
+ * read() blocks until the context is done (EAGAIN with O_NONBLOCK) and
+ * then returns this record, every time: done is final. A buffer smaller
+ * than the record gets EINVAL.
+ */
+struct ctxfd_event {
+	__u64 id;
+	__s32 err;
+	__s32 cause_code;
+};
+
+/**
+ * CTXFD_IOC_NEW - on /dev/ctxfd: create a root context.
+ *
+ * Takes struct ctxfd_create (CTXFD_CREATE_WITHOUT_CANCEL is refused) and
+ * returns a new fd. A root made with CTXFD_CREATE_VALUE is never done
+ * (Go's WithValue(Background(), ...)).
+ */
+#define CTXFD_IOC_NEW		_IOW(CTXFD_IOC_MAGIC, 0x01, struct ctxfd_create)
+/** CTXFD_IOC_CREATE - create a child of this context; returns a new fd. */
+#define CTXFD_IOC_CREATE	_IOW(CTXFD_IOC_MAGIC, 0x02, struct ctxfd_create)
+/** CTXFD_IOC_CANCEL - cancel this context and its subtree. */
+#define CTXFD_IOC_CANCEL	_IOW(CTXFD_IOC_MAGIC, 0x03, struct ctxfd_cancel)
+/** CTXFD_IOC_WATCH - derive a watch-only fd; returns a new fd. */
+#define CTXFD_IOC_WATCH		_IOW(CTXFD_IOC_MAGIC, 0x04, struct ctxfd_watch)
+/** CTXFD_IOC_INFO - report the state of this context. */
+#define CTXFD_IOC_INFO		_IOR(CTXFD_IOC_MAGIC, 0x05, struct ctxfd_info)
+/** CTXFD_IOC_LOOKUP - look a key up along the ancestor chain. */
+#define CTXFD_IOC_LOOKUP	_IOWR(CTXFD_IOC_MAGIC, 0x06, struct ctxfd_lookup)
+/** CTXFD_IOC_ATTACH - signal a process (tree) when this context is done. */
+#define CTXFD_IOC_ATTACH	_IOW(CTXFD_IOC_MAGIC, 0x07, struct ctxfd_attach)
+
+#endif /* _UAPI_LINUX_CTXFD_H */
