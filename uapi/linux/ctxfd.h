@@ -262,15 +262,26 @@ struct ctxfd_lookup {
 
 /** CTXFD_ATTACH_DESCENDANTS - also signal every descendant process. */
 #define CTXFD_ATTACH_DESCENDANTS	(1ULL << 0)
-#define CTXFD_ATTACH_FLAGS_ALL		CTXFD_ATTACH_DESCENDANTS
+/**
+ * CTXFD_ATTACH_DESCENDANTS_ONLY - signal the descendants but spare the
+ * process itself (a subreaper supervising its tree, like ctxrun).
+ */
+#define CTXFD_ATTACH_DESCENDANTS_ONLY	(1ULL << 1)
+#define CTXFD_ATTACH_FLAGS_ALL		(CTXFD_ATTACH_DESCENDANTS | \
+					 CTXFD_ATTACH_DESCENDANTS_ONLY)
 
 /**
  * struct ctxfd_attach - argument of CTXFD_IOC_ATTACH
  * @flags: CTXFD_ATTACH_* flags.
- * @pidfd: a pidfd of the process to attach.
+ * @pidfd: a pidfd of the process to attach (pidfd_open(2)).
  * @signal: the signal sent when the context is done, 1 .. SIGRTMAX.
  * @grace_ns: if non-zero, SIGKILL follows after this many nanoseconds to
  *	whatever is still alive.
+ * @pid: the process's pid in the caller's pid namespace. The kernel looks
+ *	it up and requires @pidfd to refer to that very process, so a pid
+ *	reused before the call is refused (ESRCH), and keeps a reference to
+ *	the process, never the number.
+ * @__reserved: must be zero.
  *
  * The caller must be allowed to send @signal to the process, now and
  * again when the context is done (checked against the caller's
@@ -281,9 +292,11 @@ struct ctxfd_attach {
 	__s32 pidfd;
 	__u32 signal;
 	__u64 grace_ns;
+	__s32 pid;
+	__u32 __reserved;
 };
 
-#define CTXFD_ATTACH_SIZE_VER0	24
+#define CTXFD_ATTACH_SIZE_VER0	32
 
 /**
  * struct ctxfd_event - the record read() returns once the context is done
