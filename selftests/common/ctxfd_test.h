@@ -229,4 +229,208 @@ static inline void t_shuffle(int *a, size_t n, __u64 seed)
 	}
 }
 
+/*
+ * Helpers for tests that span threads and processes. Children and threads
+ * must not use ASSERT_*: they report through exit codes or shared state,
+ * and the test's own process asserts on that.
+ */
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+static inline pid_t t_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * Wait for child @pid: its exit code, 128 + the signal that killed it,
+ * or -1 if waitpid() fails.
+ */
+static inline int t_wait_status(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+/*
+ * Wait, at most @timeout_ms, until task @tid (a thread or process id)
+ * sleeps interruptibly ('S' in /proc/TID/stat): it is then blocked in the
+ * call it was about to make. No sleeping here: the caller spins with
+ * sched_yield() so the target gets there first. Returns false on timeout
+ * or if the task is gone.
+ */
+static inline bool t_wait_blocked(pid_t tid, int timeout_ms)
+{
+	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
+	char path[64], buf[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	do {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+		char *p;
+
+		if (fd < 0)
+			return false;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return false;
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return true;
+		if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+			return false;
+		sched_yield();
+	} while (t_now_ns(CLOCK_MONOTONIC) < end);
+	return false;
+}
+
+/* Post one byte on a pipe or socket; false on failure. */
+static inline bool t_sync_post(int fd)
+{
+	char c = 'x';
+
+	return write(fd, &c, 1) == 1;
+}
+
+/* Wait at most @timeout_ms for one byte on @fd; false on timeout or EOF. */
+static inline bool t_sync_wait(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return false;
+	return read(fd, &c, 1) == 1;
+}
+
+/* Send @fd over the unix socket @sock with SCM_RIGHTS; 0 or -1. */
+static inline int t_send_fd(int sock, int fd)
+{
+	char byte = 'F';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cmsg;
+
+	memset(&u, 0, sizeof(u));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/* Receive one fd sent by t_send_fd() (O_CLOEXEC); the fd or -1. */
+static inline int t_recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET ||
+	    cmsg->cmsg_type != SCM_RIGHTS ||
+	    cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
+/* Read a whole (small) file into @buf, NUL-terminated; length or -1. */
+static inline ssize_t t_read_file(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (len + 1 < size &&
+	       (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/*
+ * The value of the line "@key:<whitespace>value" of /proc/@pid/fdinfo/@fd
+ * (@pid 0: self) into @val, without the newline. Returns how many lines
+ * carry @key (so 1 is the normal answer, 0 if absent), or -1 if the
+ * fdinfo file cannot be read.
+ */
+static inline int t_fdinfo(pid_t pid, int fd, const char *key, char *val,
+			   size_t size)
+{
+	char path[64], buf[4096];
+	size_t klen = strlen(key);
+	int found = 0;
+	char *line, *next;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	else
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (t_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	if (size)
+		val[0] = '\0';
+	for (line = buf; *line; line = next) {
+		char *nl = strchr(line, '\n');
+
+		next = nl ? nl + 1 : line + strlen(line);
+		if (nl)
+			*nl = '\0';
+		if (strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		if (!found++ && size) {
+			const char *v = line + klen + 1;
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			snprintf(val, size, "%s", v);
+		}
+	}
+	return found;
+}
+
 #endif /* CTXFD_TEST_H */
