@@ -433,4 +433,77 @@ static inline int t_fdinfo(pid_t pid, int fd, const char *key, char *val,
 	return found;
 }
 
+
+/*
+ * Helpers for bad-input, limit and race tests.
+ */
+#include <dirent.h>
+
+/* Number of open file descriptors of this process (/proc/self/fd). */
+static inline int t_nr_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+/* Path of module parameter @name of ctxfd. */
+#define T_PARAM_DIR "/sys/module/ctxfd/parameters/"
+
+/* Read unsigned module parameter @name; -1 if it cannot be read. */
+static inline long long t_param_get(const char *name)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), T_PARAM_DIR "%s", name);
+	if (t_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* Write unsigned module parameter @name; 0 or -1 with errno. */
+static inline int t_param_set(const char *name, unsigned long long val)
+{
+	char path[128], buf[32];
+	int fd, len, saved;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), T_PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = snprintf(buf, sizeof(buf), "%llu\n", val);
+	n = write(fd, buf, (size_t)len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n == len ? 0 : -1;
+}
+
+/*
+ * Pin the calling thread to CPU @cpu modulo the number of online CPUs;
+ * returns the CPU or -1. With one CPU everything runs on CPU 0.
+ */
+static inline int t_pin_cpu(int cpu)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned long mask[16] = { 0 };	/* 1024 CPUs; no _GNU_SOURCE needed */
+
+	if (n < 1)
+		n = 1;
+	cpu %= (int)n;
+	if (cpu >= (int)(sizeof(mask) * 8))
+		return -1;
+	mask[cpu / (8 * sizeof(mask[0]))] |= 1UL << (cpu % (8 * sizeof(mask[0])));
+	return syscall(SYS_sched_setaffinity, 0, sizeof(mask), mask) ? -1 : cpu;
+}
+
 #endif /* CTXFD_TEST_H */
