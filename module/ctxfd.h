@@ -17,7 +17,8 @@
  * -------
  *  tree->lock (mutex)   structure and transitions of every node of the tree:
  *                       ->children, ->sibling, ->nr_children,
- *                       ->cancel_files, and the active -> done transition.
+ *                       ->cancel_files, ->attachments, ->nr_attached,
+ *                       and the active -> done transition.
  *  node->wqh.lock       the wait queue, and publication of ->err: done is
  *                       published under it, then pollers are woken with
  *                       wake_up_locked_poll() (eventfd's pattern).
@@ -29,8 +30,9 @@
  * Lifetime
  * --------
  * A node is reference counted. References are held by every file on the
- * node, by every child (through ->parent), and temporarily by code that
- * works on a node outside the tree lock. A parent's ->children list does
+ * node, by every child (through ->parent), by every process attachment
+ * (attach.c), and temporarily by code that works on a node outside the
+ * tree lock. A parent's ->children list does
  * NOT hold references: it is a weak link that a dying node removes under
  * the tree lock (ctxfd_node_put()). A node nobody can observe any more
  * (no fd, no descendant) is therefore freed, whatever its state; cancel
@@ -168,6 +170,9 @@ enum ctxfd_kind {
  * @timer: own deadline timer, or NULL if the effective deadline is an
  *	ancestor's (or there is none); allocated at creation.
  * @value: the binding this node carries, or NULL; immutable.
+ * @attachments: processes to signal when done (attach.c), armed ones
+ *	only. Under @tree->lock.
+ * @nr_attached: number of entries on @attachments. Under @tree->lock.
  * @user: who is charged for the node.
  */
 struct ctxfd_node {
@@ -190,6 +195,8 @@ struct ctxfd_node {
 	clockid_t clockid;
 	struct ctxfd_timer *timer;
 	struct ctxfd_value *value;
+	struct list_head attachments;
+	unsigned int nr_attached;
 	struct ctxfd_user *user;
 };
 
@@ -229,6 +236,7 @@ void ctxfd_node_cancel_file_closed(struct ctxfd_node *node);
  */
 static inline int ctxfd_node_err(const struct ctxfd_node *node)
 {
+	/* Pairs with smp_store_release() in ctxfd_finish(). */
 	return smp_load_acquire(&node->err);
 }
 
@@ -274,6 +282,11 @@ struct ctxfd_newfd {
 	int fd;
 	struct file *file;
 };
+
+/* attach.c */
+void ctxfd_attach_fire(struct ctxfd_node *node);
+long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
+			unsigned int usize);
 
 /* file.c */
 extern const struct file_operations ctxfd_fops;

@@ -114,6 +114,7 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 		   node->kind == CTXFD_KIND_CANCEL && !node->no_cancel_on_close ?
 		   "yes" : "no");
 	seq_printf(m, "ctxfd-children:\t%u\n", nr_children);
+	seq_printf(m, "ctxfd-attached:\t%u\n", READ_ONCE(node->nr_attached));
 }
 
 const struct file_operations ctxfd_fops = {

@@ -210,12 +210,13 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 	err = ctxfd_node_err(node);
 
 	info.mask = CTXFD_INFO_ID | CTXFD_INFO_STATE | CTXFD_INFO_CAUSE |
-		    CTXFD_INFO_DEADLINE;
+		    CTXFD_INFO_DEADLINE | CTXFD_INFO_ATTACH;
 	info.id = node->id;
 	info.parent_id = node->parent ? node->parent->id : 0;
 	info.depth = node->depth;
 	info.err = err;
 	info.nr_children = READ_ONCE(node->nr_children);
+	info.nr_attached = READ_ONCE(node->nr_attached);
 
 	if (err)
 		info.flags |= CTXFD_INFO_DONE;
@@ -271,6 +272,8 @@ long ctxfd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ctxfd_ioctl_info(file, uarg, usize);
 	case CTXFD_IOC_BASE(CTXFD_IOC_LOOKUP):
 		return ctxfd_ioctl_lookup(file->private_data, uarg, usize);
+	case CTXFD_IOC_BASE(CTXFD_IOC_ATTACH):
+		return ctxfd_ioctl_attach(file->private_data, uarg, usize);
 	default:
 		return -ENOTTY;
 	}

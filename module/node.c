@@ -92,6 +92,7 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	}
 	INIT_LIST_HEAD(&node->children);
 	INIT_LIST_HEAD(&node->sibling);
+	INIT_LIST_HEAD(&node->attachments);
 	init_waitqueue_head(&node->wqh);
 	refcount_set(&node->ref, 1);
 	node->depth = depth;
@@ -134,11 +135,13 @@ static void ctxfd_finish(struct ctxfd_node *node, int err, int code,
 	node->cause_msg = ctxfd_msg_get(msg);
 
 	spin_lock_irq(&node->wqh.lock);
+	/* Pairs with smp_load_acquire() in ctxfd_node_err(). */
 	smp_store_release(&node->err, err);
 	wake_up_locked_poll(&node->wqh, EPOLLIN | EPOLLRDNORM);
 	spin_unlock_irq(&node->wqh.lock);
 
 	ctxfd_deadline_stop(node);
+	ctxfd_attach_fire(node);
 }
 
 /* Remove @node from its parent's children; returns the parent. */
@@ -286,7 +289,9 @@ static void ctxfd_node_destroy(struct ctxfd_node *node)
 {
 	struct ctxfd_tree *tree = node->tree;
 
-	WARN_ON_ONCE(!list_empty(&node->children));
+	/* Children and attachments hold references: there are none. */
+	WARN_ON_ONCE(!list_empty(&node->children) ||
+		     !list_empty(&node->attachments));
 
 	ctxfd_deadline_quiesce(node);
 

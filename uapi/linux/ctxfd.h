@@ -181,6 +181,7 @@ struct ctxfd_watch {
 #define CTXFD_INFO_STATE	(1ULL << 1)	/* @flags, @err, @nr_children */
 #define CTXFD_INFO_CAUSE	(1ULL << 2)	/* @cause_code, @cause_msg* */
 #define CTXFD_INFO_DEADLINE	(1ULL << 3)	/* @deadline_ns, @clockid */
+#define CTXFD_INFO_ATTACH	(1ULL << 4)	/* @nr_attached */
 
 /* Bits of struct ctxfd_info::flags. */
 /** CTXFD_INFO_DONE - the context is done (final). */
@@ -214,6 +215,9 @@ struct ctxfd_watch {
  * @clockid: the clock of @deadline_ns.
  * @cause_msg_len: length of @cause_msg, without the NUL.
  * @cause_msg: the cause message, NUL-terminated.
+ * @nr_attached: processes attached (CTXFD_IOC_ATTACH) and not yet
+ *	signalled or exited.
+ * @__reserved: zero.
  *
  * Purely an output: the kernel ignores what the buffer holds on entry.
  */
@@ -230,9 +234,11 @@ struct ctxfd_info {
 	__u32 clockid;
 	__u32 cause_msg_len;
 	char cause_msg[CTXFD_CAUSE_MSG_MAX + 1];
+	__u32 nr_attached;
+	__u32 __reserved;
 };
 
-#define CTXFD_INFO_SIZE_VER0	192
+#define CTXFD_INFO_SIZE_VER0	200
 
 /**
  * struct ctxfd_lookup - argument of CTXFD_IOC_LOOKUP (Go's ctx.Value)
