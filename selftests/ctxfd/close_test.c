@@ -369,6 +369,32 @@ TEST_F(cl, node_without_fds_but_with_children_stays_in_tree)
 	close(leaf);
 }
 
+TEST_F(cl, fdless_node_deadline_still_cancels_its_children)
+{
+	struct ctxfd_create args = {
+		.flags = CTXFD_CREATE_TIMEOUT | CTXFD_CREATE_NO_CANCEL_ON_CLOSE,
+		.deadline_ns = 500 * 1000 * 1000,
+		.clockid = CLOCK_MONOTONIC,
+		.deadline_cause = { .code = 99 },
+	};
+	int mid = ioctl(self->root, CTXFD_IOC_CREATE, &args);
+	int leaf = mid < 0 ? -1 : t_child(mid, 0);
+	struct ctxfd_info info;
+
+	ASSERT_LE(0, leaf);
+	ASSERT_EQ(0, t_info(leaf, &info));
+	/* The leaf runs no timer: only mid's timer can end it. */
+	ASSERT_EQ(0, info.flags & CTXFD_INFO_OWN_TIMER);
+	ASSERT_EQ(0, close(mid));
+	ASSERT_ACTIVE(leaf);
+	ASSERT_TRUE(t_readable(leaf, 20000));
+	ASSERT_EQ(0, t_info(leaf, &info));
+	EXPECT_EQ(ETIMEDOUT, info.err);
+	EXPECT_EQ(99, info.cause_code);
+	ASSERT_ACTIVE(self->root);
+	close(leaf);
+}
+
 TEST_F(cl, fdless_node_is_unlinked_when_its_last_child_goes)
 {
 	int mid = t_child(self->root, CTXFD_CREATE_NO_CANCEL_ON_CLOSE);
