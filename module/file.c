@@ -11,7 +11,6 @@
 #include <linux/file.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
-#include <linux/string_helpers.h>
 #include <linux/uaccess.h>
 
 #include "ctxfd.h"
@@ -79,6 +78,25 @@ static const char *ctxfd_clock_name(clockid_t clockid)
 	return clockid == CLOCK_BOOTTIME ? "boottime" : "monotonic";
 }
 
+/*
+ * Print a cause message so that it stays on one line and decodes back
+ * unambiguously: the backslash and every byte that is not printable ASCII
+ * become \ooo (octal), like mountinfo's escaping.
+ */
+static void ctxfd_seq_escape(struct seq_file *m, const char *s, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c == '\\' || c < 0x20 || c >= 0x7f)
+			seq_printf(m, "\\%03o", c);
+		else
+			seq_putc(m, c);
+	}
+}
+
 static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ctxfd_node *node = file->private_data;
@@ -97,8 +115,7 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "ctxfd-cause:\t%d\n", err ? node->cause_code : 0);
 	if (msg) {
 		seq_puts(m, "ctxfd-cause-msg:\t");
-		seq_escape_mem(m, msg->text, msg->len, ESCAPE_OCTAL | ESCAPE_NP,
-			       NULL);
+		ctxfd_seq_escape(m, msg->text, msg->len);
 		seq_putc(m, '\n');
 	}
 	if (node->deadline == KTIME_MAX)

@@ -244,6 +244,13 @@ TEST_F(fdinfo, newline_in_cause_message_is_escaped)
 	EXPECT_STREQ(msg, info.cause_msg);
 }
 
+TEST_F(fdinfo, backslash_and_non_ascii_escape_so_messages_decode_back)
+{
+	/* A literal "\\012" must not print like an escaped newline. */
+	ASSERT_EQ(0, t_cancel(self->root, 3, "a\\012b\n\xff"));
+	EXPECT_FDINFO(self->root, "ctxfd-cause-msg", "a\\134012b\\012\\377");
+}
+
 TEST_F(fdinfo, cause_message_cannot_forge_a_key_line)
 {
 	char want[32];
