@@ -64,13 +64,15 @@ $(KMOD_DIR)/ctxfd.ko: $(KMOD_SRCS)
 include selftests/selftests.mk
 -include lib/lib.mk
 -include tools/tools.mk
+include tools/demo/demo.mk
+-include tools/bench/bench.mk
 
 # ---- VM lanes -------------------------------------------------------------
 check:
 	tools/check
 
 demo:
-	tools/demo
+	tools/demo/run
 
 clean:
 	rm -rf $(BUILD)
