@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libctxfd: Go's context package in C, on top of the ctxfd kernel module.
+ *
+ * A context lives in the kernel behind a file descriptor; this library holds
+ * descriptors and gives them Go's API, one to one:
+ *
+ *   Go                              C
+ *   context.Background(), TODO()    ctx_background(), ctx_todo()
+ *   WithCancel(p)                   ctx_with_cancel(p, &ctx, &cancel)
+ *   WithCancelCause(p)              ctx_with_cancel_cause(p, &ctx, &cancel)
+ *   WithDeadline(p, t)              ctx_with_deadline(p, &t, &ctx, &cancel)
+ *   WithDeadlineCause(p, t, c)      ctx_with_deadline_cause(p, &t, code, msg, ...)
+ *   WithTimeout(p, d)               ctx_with_timeout(p, d, &ctx, &cancel)
+ *   WithTimeoutCause(p, d, c)       ctx_with_timeout_cause(p, d, code, msg, ...)
+ *   WithValue(p, k, v)              ctx_with_value(p, key, val, len, &ctx)
+ *   WithoutCancel(p)                ctx_without_cancel(p, &ctx)
+ *   AfterFunc(ctx, f) -> stop       ctx_after_func(ctx, fn, arg, &stop)
+ *   stop()                          ctx_stop(stop)
+ *   cancel() / cancel(cause)        ctx_cancel(cancel) / ctx_cancel_cause(...)
+ *   ctx.Done()                      ctx_done_fd(ctx), ctx_wait(ctx, timeout)
+ *   ctx.Err()                       ctx_err(ctx)
+ *   context.Cause(ctx)              ctx_cause(ctx, &code, msg, len)
+ *   ctx.Deadline()                  ctx_deadline(ctx, &ts)
+ *   ctx.Value(k)                    ctx_value(ctx, key, buf, len)
+ *   Canceled.Error() etc.           ctx_strerror(err)
+ *
+ * Ownership (there is no garbage collector, so references are explicit):
+ *
+ *  - Every function that hands out a ctx_t, ctx_cancel_t or ctx_stop_t
+ *    hands out a new reference, owned by the caller: release it with
+ *    ctx_release(), ctx_cancel_release() or ctx_stop_release(). Passing a
+ *    context as a parent never consumes the caller's reference.
+ *  - ctx_background() and ctx_todo() are static: retaining and releasing
+ *    them does nothing.
+ *  - A cancel handle and its context share the library's cancel-capable
+ *    descriptor. When the process has released both (and closed every
+ *    descriptor exported with ctx_cancel_fd()), the descriptor is closed
+ *    and the kernel cancels the context: releasing everything is
+ *    "defer cancel()". Keep the cancel handle (or the context) for as long
+ *    as the context and its children should live.
+ *  - Children do not keep their parent's ctx_t alive, but the kernel keeps
+ *    the parent context itself alive for them.
+ *  - Releasing a context or handle twice, or using it after its release,
+ *    is undefined behaviour, as with free().
+ *
+ * Errors: functions returning int return 0 (or a documented non-negative
+ * value) on success and a negative errno on failure; NULL contexts, handles
+ * and keys are refused with -EINVAL. ctx_last_error() describes the last
+ * failure of the calling thread in words. Every function is thread safe.
+ *
+ * fork(): contexts, handles and their descriptors are inherited like any
+ * descriptor. The AfterFunc watcher thread is not: see ctx_after_func(3).
+ *
+ * See libctxfd(7) and the ctx_*(3) man pages.
+ */
+#ifndef CTXFD_H
+#define CTXFD_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** LIBCTXFD_VERSION_MAJOR etc. - version of this header. */
+#define LIBCTXFD_VERSION_MAJOR	1
+#define LIBCTXFD_VERSION_MINOR	0
+
+/** A context (Go's context.Context). Opaque, reference counted. */
+typedef struct ctx_context ctx_t;
+/** A cancel function (Go's CancelFunc / CancelCauseFunc). Opaque. */
+typedef struct ctx_cancel_handle ctx_cancel_t;
+/** The stop function of an AfterFunc registration. Opaque. */
+typedef struct ctx_stop_handle ctx_stop_t;
+
+/** A duration in nanoseconds (Go's time.Duration). */
+typedef int64_t ctx_duration_t;
+
+#define CTX_NANOSECOND	((ctx_duration_t)1)
+#define CTX_MICROSECOND	((ctx_duration_t)1000)
+#define CTX_MILLISECOND	((ctx_duration_t)1000000)
+#define CTX_SECOND	((ctx_duration_t)1000000000)
+#define CTX_MINUTE	(60 * CTX_SECOND)
+#define CTX_HOUR	(60 * CTX_MINUTE)
+/** CTX_FOREVER - ctx_wait() timeout that never expires. */
+#define CTX_FOREVER	((ctx_duration_t)-1)
+
+/** Values of ctx_err(): Go's context.Canceled and DeadlineExceeded. */
+#define CTX_CANCELED		ECANCELED
+#define CTX_DEADLINE_EXCEEDED	ETIMEDOUT
+
+/** Longest cause message in bytes, without the NUL. */
+#define CTX_CAUSE_MSG_MAX	127
+
+/** Flag of ctx_fd() and ctx_cancel_fd(): the new fd survives execve(). */
+#define CTX_NO_CLOEXEC		0x1
+
+/** Name of the environment variable of ctx_from_env()/ctx_export_env(). */
+#define CTX_ENV			"CTXFD"
+/** Size of a buffer that holds any "CTXFD=<fd>" string, NUL included. */
+#define CTX_ENV_MAX		32
+
+/** Flags of ctx_kill_on_cancel(). */
+#define CTX_KILL_DESCENDANTS		0x1	/* and every descendant */
+#define CTX_KILL_DESCENDANTS_ONLY	0x2	/* the descendants only */
+
+/* ---- Background, TODO and references -------------------------------- */
+
+/** Go's Background(): never done, no deadline, no values, no fd. */
+ctx_t *ctx_background(void);
+/** Go's TODO(): like ctx_background(), for code that has no context yet. */
+ctx_t *ctx_todo(void);
+/** Take one more reference on @ctx; returns @ctx (NULL stays NULL). */
+ctx_t *ctx_retain(ctx_t *ctx);
+/** Drop a reference; the last one closes the library's descriptor. */
+void ctx_release(ctx_t *ctx);
+
+/* ---- Derived contexts ------------------------------------------------ */
+
+/*
+ * All of these create a child of @parent and store a new reference in
+ * *ctx (and a cancel handle in *cancel); on failure they store NULL and
+ * return a negative errno. A child of ctx_background() or ctx_todo() is a
+ * new kernel root.
+ */
+int ctx_with_cancel(ctx_t *parent, ctx_t **ctx, ctx_cancel_t **cancel);
+int ctx_with_cancel_cause(ctx_t *parent, ctx_t **ctx, ctx_cancel_t **cancel);
+/* @deadline: absolute CLOCK_MONOTONIC time. */
+int ctx_with_deadline(ctx_t *parent, const struct timespec *deadline,
+		      ctx_t **ctx, ctx_cancel_t **cancel);
+int ctx_with_deadline_cause(ctx_t *parent, const struct timespec *deadline,
+			    int code, const char *msg,
+			    ctx_t **ctx, ctx_cancel_t **cancel);
+int ctx_with_timeout(ctx_t *parent, ctx_duration_t timeout,
+		     ctx_t **ctx, ctx_cancel_t **cancel);
+int ctx_with_timeout_cause(ctx_t *parent, ctx_duration_t timeout,
+			   int code, const char *msg,
+			   ctx_t **ctx, ctx_cancel_t **cancel);
+/*
+ * @key: a NUL-terminated, non-empty string. @val/@len: the value bytes;
+ * NULL/0 binds "no value" (Go's nil), which shadows older bindings.
+ */
+int ctx_with_value(ctx_t *parent, const char *key, const void *val,
+		   size_t len, ctx_t **ctx);
+int ctx_without_cancel(ctx_t *parent, ctx_t **ctx);
+
+/* ---- Cancel handles --------------------------------------------------- */
+
+/** Go's cancel(): cancel the context and its subtree; idempotent. */
+int ctx_cancel(ctx_cancel_t *cancel);
+/**
+ * Go's cancel(cause) (WithCancelCause only): @code non-zero, @msg NULL or
+ * at most CTX_CAUSE_MSG_MAX bytes. Code 0 with no message is cancel(nil).
+ * The first cancel wins. -EINVAL on a handle of a context made without
+ * "cause" (Go's CancelFunc takes no cause), which is then not canceled.
+ */
+int ctx_cancel_cause(ctx_cancel_t *cancel, int code, const char *msg);
+/** Release a cancel handle (see "Ownership" above). NULL is ignored. */
+void ctx_cancel_release(ctx_cancel_t *cancel);
+
+/* ---- Observing -------------------------------------------------------- */
+
+/**
+ * Go's Done(): a descriptor that polls readable (POLLIN) once the context
+ * is done, or -1 for a context that is never done (like Go's nil channel;
+ * poll(2) ignores negative fds). It belongs to the context: do not close
+ * it, and do not read from it (the library may make it non-blocking).
+ */
+int ctx_done_fd(ctx_t *ctx);
+/**
+ * Wait until @ctx is done or @timeout (CTX_FOREVER: no limit) expired.
+ * Returns ctx_err() once done, 0 on timeout, a negative errno on failure.
+ */
+int ctx_wait(ctx_t *ctx, ctx_duration_t timeout);
+/** Go's Err(): 0, CTX_CANCELED or CTX_DEADLINE_EXCEEDED (or -errno). */
+int ctx_err(ctx_t *ctx);
+/**
+ * Go's Cause(): returns ctx_err(); once done, *code receives the cause
+ * code (equal to the err when nobody gave a cause) and @msg (if not NULL,
+ * @len bytes) the cause message, or ctx_strerror(code) when there is
+ * none. While active, *code is 0 and @msg empty. @code may be NULL.
+ */
+int ctx_cause(ctx_t *ctx, int *code, char *msg, size_t len);
+/**
+ * Go's Deadline(): true and the effective deadline (absolute
+ * CLOCK_MONOTONIC) if the context has one; false otherwise (and on error).
+ */
+bool ctx_deadline(ctx_t *ctx, struct timespec *deadline);
+/**
+ * Go's Value(): the value bound to @key by the nearest ancestor. Returns
+ * its length, copied into @buf if it fits in @len bytes (otherwise nothing
+ * is copied: ask again with a bigger buffer); 0 for a "no value" binding;
+ * -ENOENT if no ancestor binds @key.
+ */
+ssize_t ctx_value(ctx_t *ctx, const char *key, void *buf, size_t len);
+/**
+ * "context canceled", "context deadline exceeded", or the description of
+ * the errno @err (sign ignored). Never NULL; static storage.
+ */
+const char *ctx_strerror(int err);
+/**
+ * Why the last failing ctx_* call of the calling thread failed, in words
+ * (for instance what to run when the kernel module is missing). Thread
+ * local; valid until the next failure on this thread; "" if none.
+ */
+const char *ctx_last_error(void);
+
+/* ---- AfterFunc -------------------------------------------------------- */
+
+/**
+ * Go's AfterFunc(): run @fn(@arg) once, in a thread of its own, after @ctx
+ * is done (at once if it already is). If @stop is not NULL it receives a
+ * stop handle, to release with ctx_stop_release(). One watcher thread per
+ * process waits for all registrations (epoll); no thread per registration.
+ */
+int ctx_after_func(ctx_t *ctx, void (*fn)(void *arg), void *arg,
+		   ctx_stop_t **stop);
+/**
+ * Go's stop(): true if it prevented @fn from running; false if @fn has
+ * been started already or the registration was stopped already. Never
+ * waits for @fn.
+ */
+bool ctx_stop(ctx_stop_t *stop);
+/** Release a stop handle; a pending @fn still runs when ctx is done. */
+void ctx_stop_release(ctx_stop_t *stop);
+
+/* ---- Across processes --------------------------------------------------- */
+
+/** A new watch-only fd on @ctx, owned by the caller (O_CLOEXEC unless
+ * @flags has CTX_NO_CLOEXEC). Returns the fd or -errno. */
+int ctx_fd(ctx_t *ctx, int flags);
+/** Adopt a context fd (any kind): on success the context owns @fd. */
+int ctx_from_fd(int fd, ctx_t **ctx);
+/** A new cancel-capable fd (a dup) of @cancel's context, caller-owned. */
+int ctx_cancel_fd(ctx_cancel_t *cancel, int flags);
+/** Adopt a cancel-capable fd: on success the handle and context own @fd. */
+int ctx_cancel_from_fd(int fd, ctx_t **ctx, ctx_cancel_t **cancel);
+/** Send a watch-only fd on @ctx over a unix socket (SCM_RIGHTS). */
+int ctx_send(int sock, ctx_t *ctx);
+/** Receive a context sent with ctx_send() or ctx_cancel_send(). */
+int ctx_recv(int sock, ctx_t **ctx);
+/** Send the cancel right of @cancel over a unix socket (SCM_RIGHTS). */
+int ctx_cancel_send(int sock, ctx_cancel_t *cancel);
+/** Receive a cancel right sent with ctx_cancel_send(). */
+int ctx_cancel_recv(int sock, ctx_t **ctx, ctx_cancel_t **cancel);
+/**
+ * The context this process was started under: adopts the fd named by the
+ * CTXFD environment variable, makes it O_CLOEXEC and unsets CTXFD; later
+ * calls return the same context. Returns 1 with it, 0 with
+ * ctx_background() if CTXFD is unset or empty, or a negative errno.
+ */
+int ctx_from_env(ctx_t **ctx);
+/**
+ * Prepare a child process: create a watch-only fd on @ctx that survives
+ * execve() and, if @buf is not NULL, write "CTXFD=<fd>" into it (@len at
+ * least CTX_ENV_MAX) for an envp[] array; with @buf NULL, setenv() it
+ * (not thread safe: environ is shared). Returns the fd, which the caller
+ * closes once the child has been started.
+ */
+int ctx_export_env(ctx_t *ctx, char *buf, size_t len);
+/**
+ * Process-tree teardown: when @ctx is done, the kernel sends @sig to @pid
+ * (and/or its descendants, by @flags), then SIGKILL after @grace if not
+ * zero. -ENOTTY until the kernel implements CTXFD_IOC_ATTACH.
+ */
+int ctx_kill_on_cancel(ctx_t *ctx, pid_t pid, int sig, ctx_duration_t grace,
+		       unsigned int flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CTXFD_H */
