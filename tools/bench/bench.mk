@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: ctxfd side by side with what users would use instead, in a
+# VM (tools/bench/run; Documentation/bench.rst says how to read it).
+#
+#   make bench                   build what is needed, run every figure
+#   make bench BENCH_FIGURES="1 3"   only some figures
+#   make bench-build             only build build/bench/ctxfd-bench
+#
+# The benchmark program is one C file per figure plus a shared harness
+# (tools/bench/bench.c). Figure 8 uses libctxfd when lib/ is there.
+
+BENCH_DIR := $(BUILD)/bench
+BENCH_BIN := $(BENCH_DIR)/ctxfd-bench
+BENCH_SRCS := $(sort $(wildcard tools/bench/*.c))
+BENCH_HDRS := tools/bench/bench.h uapi/linux/ctxfd.h
+BENCH_CFLAGS := $(CFLAGS) $(WARNINGS) -Werror -std=gnu11 $(UAPI_CFLAGS) -pthread
+BENCH_LIBS := -pthread -lm
+BENCH_DEPS :=
+
+ifneq ($(wildcard lib/ctxfd.h),)
+ifdef LIB_A
+BENCH_CFLAGS += -DHAVE_LIBCTXFD -I$(TOP)/lib
+BENCH_DEPS += $(LIB_A)
+BENCH_LIBS := $(LIB_A) $(KMOD_LIBS) $(BENCH_LIBS)
+endif
+endif
+
+.PHONY: bench bench-build
+bench-build: $(BENCH_BIN)
+
+$(BENCH_BIN): $(BENCH_SRCS) $(BENCH_HDRS) $(BENCH_DEPS) tools/bench/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_SRCS) $(BENCH_LIBS)
+
+bench: module $(BENCH_BIN)
+	tools/bench/run $(BENCH_FIGURES)

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Figure 3: fan-out. Cancel a root whose N children are each watched by
+ * epoll in another process, time until the watcher has seen all N; vs a
+ * userspace controller that writes N eventfds watched the same way.
+ *
+ * The parent (CPU 0) makes the N objects, forks the watcher (CPU 1),
+ * which adds every fd it inherited to one epoll set (EPOLLIN|EPOLLET)
+ * and reports when it is about to wait. Once it sleeps, the parent takes
+ * t0 and cancels the root (one ioctl) or writes the N eventfds (N write
+ * calls); the watcher counts distinct ready fds and takes t1 when it has
+ * seen all N. Time = t1 - t0. Also recorded: how long the trigger took
+ * in the parent (the ioctl, or the N writes) and how long the watcher
+ * spent harvesting events from its first wakeup to the last event.
+ *
+ * Ratio = ctxfd time / eventfd time, target <= 0.25, for N = 1 000,
+ * 10 000, 100 000.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_EVENTS 1024
+
+struct fanout_times {
+	uint64_t first;		/* watcher: first epoll_wait() return */
+	uint64_t last;		/* watcher: N-th distinct fd seen */
+};
+
+static void watcher(const int *fds, int n, int ready, int res)
+{
+	struct epoll_event *ev = calloc(MAX_EVENTS, sizeof(*ev));
+	char *seen = calloc(n, 1);
+	struct fanout_times t = { 0, 0 };
+	int epfd, count = 0;
+	char b = 1;
+
+	if (!ev || !seen)
+		die("out of memory");
+	pin_cpu(1);
+	epfd = check(epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
+	for (int i = 0; i < n; i++) {
+		struct epoll_event e = { .events = EPOLLIN | EPOLLET,
+					 .data.u32 = i };
+
+		check(epoll_ctl(epfd, EPOLL_CTL_ADD, fds[i], &e), "epoll_ctl");
+	}
+	xwrite(ready, &b, 1);
+	while (count < n) {
+		int k = epoll_wait(epfd, ev, MAX_EVENTS, -1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			die("epoll_wait: %s", strerror(errno));
+		if (!t.first)
+			t.first = now_ns();
+		for (int j = 0; j < k; j++) {
+			if (!seen[ev[j].data.u32]) {
+				seen[ev[j].data.u32] = 1;
+				count++;
+			}
+		}
+	}
+	t.last = now_ns();
+	xwrite(res, &t, sizeof(t));
+	_exit(0);
+}
+
+/*
+ * One measurement: N objects of one kind, a watcher, the trigger.
+ * Returns t1 - t0 in ms; *trigger_ms and *harvest_ms get the parts.
+ */
+static double fanout_once(int n, bool ctxfd, double *trigger_ms,
+			  double *harvest_ms)
+{
+	int *fds = calloc(n, sizeof(int));
+	struct fanout_times t;
+	int ready[2], res[2], root = -1;
+	uint64_t t0, t_trig;
+	pid_t pid;
+
+	if (!fds)
+		die("out of memory");
+	if (ctxfd) {
+		root = check(kctx_root(), "root");
+		for (int i = 0; i < n; i++)
+			fds[i] = check(kctx_child(root, 0), "create");
+	} else {
+		for (int i = 0; i < n; i++)
+			fds[i] = check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+				       "eventfd");
+	}
+	check(pipe2(ready, O_CLOEXEC), "pipe");
+	check(pipe2(res, O_CLOEXEC), "pipe");
+	pid = xfork();
+	if (!pid) {
+		close(ready[0]);
+		close(res[0]);
+		if (root >= 0)
+			close(root);
+		watcher(fds, n, ready[1], res[1]);
+	}
+	close(ready[1]);
+	close(res[1]);
+
+	{
+		char b;
+
+		xread(ready[0], &b, 1);
+	}
+	wait_sleeping(pid);
+	t0 = now_ns();
+	if (ctxfd) {
+		check(kctx_cancel(root), "cancel");
+	} else {
+		uint64_t one = 1;
+
+		for (int i = 0; i < n; i++)
+			if (write(fds[i], &one, sizeof(one)) != sizeof(one))
+				die("eventfd write: %s", strerror(errno));
+	}
+	t_trig = now_ns();
+	xread(res[0], &t, sizeof(t));
+	xwait(pid);
+	close(ready[0]);
+	close(res[0]);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	if (root >= 0)
+		close(root);
+	free(fds);
+	*trigger_ms = (t_trig - t0) / 1e6;
+	*harvest_ms = (t.last - t.first) / 1e6;
+	return (t.last - t0) / 1e6;
+}
+
+void fig3_fanout(void)
+{
+	static const int sizes[] = { 1000, 10000, 100000 };
+	int runs = bench_runs;
+
+	raise_nofile(100000 + 1000);
+	raise_node_limit(200000);
+	pin_cpu(0);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		int n = sizes[k];
+		double c[runs], e[runs], ratio[runs];
+		double ct[runs], et[runs], ch[runs], eh[runs];
+		struct bench_result *r;
+		char fig[32], what[96];
+
+		for (int run = 0; run < runs; run++) {
+			if (run % 2) {
+				e[run] = fanout_once(n, false, &et[run], &eh[run]);
+				c[run] = fanout_once(n, true, &ct[run], &ch[run]);
+			} else {
+				c[run] = fanout_once(n, true, &ct[run], &ch[run]);
+				e[run] = fanout_once(n, false, &et[run], &eh[run]);
+			}
+			ratio[run] = c[run] / e[run];
+			progress("N=%d run %d/%d: all seen after ctxfd %.2f ms (cancel %.2f, harvest %.2f), eventfd %.2f ms (writes %.2f, harvest %.2f)",
+				 n, run + 1, runs, c[run], ct[run], ch[run],
+				 e[run], et[run], eh[run]);
+		}
+		snprintf(fig, sizeof(fig), "3/n=%d", n);
+		snprintf(what, sizeof(what),
+			 "fan-out to %d epoll watchers vs %d eventfd writes", n,
+			 n);
+		r = bench_record(fig, what, "ms", c, e, ratio, runs, CMP_LE,
+				 0.25);
+		bench_detail(r, ", \"n\": %d, \"ctxfd_cancel_ms\": %.3f, \"eventfd_writes_ms\": %.3f"
+			     ", \"ctxfd_harvest_ms\": %.3f, \"eventfd_harvest_ms\": %.3f",
+			     n, median_of(ct, runs), median_of(et, runs),
+			     median_of(ch, runs), median_of(eh, runs));
+	}
+}

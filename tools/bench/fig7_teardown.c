@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Figure 7: tear down a 1 000-process tree: cancel a context the tree's
+ * leader is attached to (CTXFD_IOC_ATTACH, SIGKILL, with descendants)
+ * vs `kill -- -PGID` (kill(-pgid, SIGKILL)) on the same kind of tree.
+ *
+ * The bench is a child subreaper (PR_SET_CHILD_SUBREAPER): every process
+ * of the tree, orphaned or not, ends up reaped by it, and nobody inside
+ * the tree reaps anything. The tree: a leader in its own process group,
+ * fan-out 10, depth 3 (1 + 10 + 100 + 889 processes = 1 000); each
+ * process reports when its children are forked, then pauses. Time =
+ * from the cancel (or the kill) until the bench has reaped all 1 000.
+ * Survivors = processes not reaped within 30 s (then killed): must be 0.
+ * Runs alternate. Ratio = ctxfd time / kill time, target <= 1.2.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define TREE_SIZE	1000
+#define FANOUT		10
+#define REAP_LIMIT_S	30
+
+/* Become a process of @budget processes (itself included), then pause. */
+static void __attribute__((noreturn)) grow(int budget, int ready)
+{
+	int rest = budget - 1, k = rest < FANOUT ? rest : FANOUT;
+	char b = 1;
+
+	for (int i = 0; i < k; i++) {
+		int share = rest / k + (i < rest % k);
+		pid_t pid = fork();
+
+		if (pid < 0)
+			_exit(1);	/* the bench sees a short count */
+		if (!pid)
+			grow(share, ready);
+	}
+	if (write(ready, &b, 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* Build a tree; return its leader (also the pgid). */
+static pid_t build_tree(void)
+{
+	int ready[2];
+	pid_t leader;
+	char buf[TREE_SIZE];
+	size_t got = 0;
+
+	check(pipe2(ready, O_CLOEXEC), "pipe");
+	leader = xfork();
+	if (!leader) {
+		close(ready[0]);
+		setpgid(0, 0);
+		grow(TREE_SIZE, ready[1]);
+	}
+	setpgid(leader, leader);	/* either side may win; both say the same */
+	close(ready[1]);
+	while (got < TREE_SIZE) {
+		ssize_t n = read(ready[0], buf, sizeof(buf) - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("tree: only %zu of %d processes started", got,
+			    TREE_SIZE);
+		got += n;
+	}
+	close(ready[0]);
+	return leader;
+}
+
+static volatile sig_atomic_t alarmed;
+
+static void on_alarm(int sig)
+{
+	alarmed = 1;
+}
+
+/* Reap until @n children are gone or the limit hits; return how many. */
+static int reap(int n)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int got = 0;
+
+	alarmed = 0;
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: waitpid -> EINTR */
+	alarm(REAP_LIMIT_S);
+	while (got < n) {
+		pid_t pid = waitpid(-1, NULL, 0);
+
+		if (pid > 0) {
+			got++;
+			continue;
+		}
+		if (errno == EINTR && !alarmed)
+			continue;
+		break;
+	}
+	alarm(0);
+	return got;
+}
+
+/* One teardown in ms; *survivors gets what was not reaped in time. */
+static double teardown_once(bool ctxfd, int *survivors)
+{
+	pid_t leader = build_tree();
+	uint64_t t0, t1;
+	int ctx = -1, reaped;
+
+	if (ctxfd) {
+		int pidfd = check((int)syscall(SYS_pidfd_open, leader, 0),
+				  "pidfd_open");
+		struct ctxfd_attach att = {
+			.flags = CTXFD_ATTACH_DESCENDANTS,
+			.pidfd = pidfd,
+			.signal = SIGKILL,
+			.pid = leader,
+		};
+
+		ctx = check(kctx_root(), "root");
+		check(ioctl(ctx, CTXFD_IOC_ATTACH, &att), "attach");
+		close(pidfd);
+	}
+	t0 = now_ns();
+	if (ctxfd)
+		check(kctx_cancel(ctx), "cancel");
+	else
+		check(kill(-leader, SIGKILL), "kill");
+	reaped = reap(TREE_SIZE);
+	t1 = now_ns();
+	*survivors = TREE_SIZE - reaped;
+	if (*survivors) {
+		kill(-leader, SIGKILL);
+		reap(*survivors);
+	}
+	if (ctx >= 0)
+		close(ctx);
+	return (t1 - t0) / 1e6;
+}
+
+void fig7_teardown(void)
+{
+	int runs = bench_runs, lost_c = 0, lost_k = 0;
+	double c[runs], k[runs], ratio[runs];
+	struct bench_result *r;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
+		die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	pin_cpu(0);
+	for (int run = 0; run < runs; run++) {
+		int sc, sk;
+
+		if (run % 2) {
+			k[run] = teardown_once(false, &sk);
+			c[run] = teardown_once(true, &sc);
+		} else {
+			c[run] = teardown_once(true, &sc);
+			k[run] = teardown_once(false, &sk);
+		}
+		lost_c += sc;
+		lost_k += sk;
+		ratio[run] = c[run] / k[run];
+		progress("run %d/%d: all %d reaped after ctxfd %.1f ms (%d survivors), kill -PGID %.1f ms (%d survivors)",
+			 run + 1, runs, TREE_SIZE, c[run], sc, k[run], sk);
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	r = bench_record("7", "teardown of a 1000-process tree vs kill -PGID",
+			 "ms", c, k, ratio, runs, CMP_LE, 1.2);
+	bench_detail(r, ", \"processes\": %d, \"ctxfd_survivors\": %d, \"kill_survivors\": %d",
+		     TREE_SIZE, lost_c, lost_k);
+	if (lost_c)
+		r->fail_reason = "processes survived the ctxfd teardown";
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Figure 8: asking "is this context done yet?" vs a non-blocking eventfd
+ * read (the check a user of eventfd would make), on an active context.
+ *
+ * With libctxfd (built when lib/ctxfd.h exists), three ways to ask:
+ *  - 8/err:  ctx_err(ctx), Go's ctx.Err();
+ *  - 8/poll: poll() of ctx_done_fd(ctx) with a zero timeout, Go's
+ *            select { case <-ctx.Done(): default: };
+ *  - 8/wait: ctx_wait(ctx, 0), the library's own done-check.
+ * Without the library, the raw kernel paths stand in for them (a
+ * non-blocking read() of the context fd, poll() with a zero timeout).
+ *
+ * Each is a tight loop of calls timed over a slice; ns per call. Runs
+ * alternate. Ratio = ctxfd ns / eventfd ns, target <= 1.2.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#ifdef HAVE_LIBCTXFD
+#include <ctxfd.h>
+#endif
+
+#define BATCH 100
+
+enum check_kind { CHECK_ERR, CHECK_POLL, CHECK_WAIT, CHECK_EVENTFD };
+
+struct target {
+#ifdef HAVE_LIBCTXFD
+	ctx_t *ctx;
+#endif
+	int fd;		/* the context's fd (raw) or done fd (library) */
+	int efd;	/* the eventfd, non-blocking */
+};
+
+static int one_check(const struct target *t, enum check_kind k)
+{
+	struct pollfd p = { .fd = t->fd, .events = POLLIN };
+	uint64_t v;
+
+	switch (k) {
+	case CHECK_ERR:
+#ifdef HAVE_LIBCTXFD
+		return ctx_err(t->ctx);
+#else
+		{
+			struct ctxfd_event ev;
+
+			return read(t->fd, &ev, sizeof(ev)) < 0 &&
+			       errno == EAGAIN ? 0 : 1;
+		}
+#endif
+	case CHECK_POLL:
+		return poll(&p, 1, 0);
+	case CHECK_WAIT:
+#ifdef HAVE_LIBCTXFD
+		return ctx_wait(t->ctx, 0);
+#else
+		return poll(&p, 1, 0);
+#endif
+	case CHECK_EVENTFD:
+		return read(t->efd, &v, sizeof(v)) < 0 && errno == EAGAIN ?
+		       0 : 1;
+	}
+	return -1;
+}
+
+/* ns per check over a slice. */
+static double ns_per_check(const struct target *t, enum check_kind k,
+			   uint64_t slice)
+{
+	uint64_t t0 = now_ns(), t1;
+	long calls = 0;
+
+	do {
+		for (int i = 0; i < BATCH; i++)
+			if (one_check(t, k))
+				die("check %d: the context is done or failed", k);
+		calls += BATCH;
+		t1 = now_ns();
+	} while (t1 - t0 < slice);
+	return (double)(t1 - t0) / calls;
+}
+
+void fig8_err(void)
+{
+	static const char *const names[] = { "err", "poll", "wait" };
+	static const char *const whats[] = {
+#ifdef HAVE_LIBCTXFD
+		"ctx_err() on an active ctx vs eventfd read",
+		"poll(ctx_done_fd(), 0) vs eventfd read",
+		"ctx_wait(ctx, 0) vs eventfd read",
+#else
+		"raw: non-blocking ctxfd read vs eventfd read",
+		"raw: poll(ctxfd, 0) vs eventfd read",
+		"raw: poll(ctxfd, 0) vs eventfd read (no lib)",
+#endif
+	};
+	uint64_t slice = (uint64_t)(200e6 * bench_scale);
+	int runs = bench_runs;
+	double c[3][runs], e[runs], ratio[3][runs];
+	struct target t;
+#ifdef HAVE_LIBCTXFD
+	ctx_cancel_t *cancel;
+#else
+	int root;
+#endif
+
+	pin_cpu(0);
+	t.efd = check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd");
+#ifdef HAVE_LIBCTXFD
+	{
+		int ret = ctx_with_cancel(ctx_background(), &t.ctx, &cancel);
+
+		if (ret < 0)
+			die("ctx_with_cancel: %s", strerror(-ret));
+		t.fd = ctx_done_fd(t.ctx);
+	}
+#else
+	root = check(kctx_root(), "root");
+	t.fd = check(kctx_child(root, 0), "create");
+	check(fcntl(t.fd, F_SETFL, O_NONBLOCK), "fcntl");
+#endif
+	/* warm up */
+	for (int k = 0; k < 4; k++)
+		ns_per_check(&t, k, slice / 10);
+
+	for (int run = 0; run < runs; run++) {
+		for (int j = 0; j < 3; j++) {
+			int k = run % 2 ? 2 - j : j;
+
+			c[k][run] = ns_per_check(&t, k, slice);
+		}
+		e[run] = ns_per_check(&t, CHECK_EVENTFD, slice);
+		for (int k = 0; k < 3; k++)
+			ratio[k][run] = c[k][run] / e[run];
+		progress("run %d/%d: err %.0f ns, poll %.0f ns, wait %.0f ns; eventfd read %.0f ns",
+			 run + 1, runs, c[0][run], c[1][run], c[2][run], e[run]);
+	}
+	for (int k = 0; k < 3; k++) {
+		char fig[32];
+		struct bench_result *r;
+
+		snprintf(fig, sizeof(fig), "8/%s", names[k]);
+		r = bench_record(fig, whats[k], "ns", c[k], e, ratio[k], runs,
+				 CMP_LE, 1.2);
+#ifdef HAVE_LIBCTXFD
+		bench_detail(r, ", \"libctxfd\": true");
+#else
+		bench_detail(r, ", \"libctxfd\": false");
+#endif
+	}
+#ifdef HAVE_LIBCTXFD
+	ctx_release(t.ctx);
+	ctx_cancel_release(cancel);
+#else
+	close(t.fd);
+	close(root);
+#endif
+	close(t.efd);
+}
