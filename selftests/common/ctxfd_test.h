@@ -507,3 +507,317 @@ static inline int t_pin_cpu(int cpu)
 }
 
 #endif /* CTXFD_TEST_H */
+
+/*
+ * Helpers for process-tree teardown tests (CTXFD_IOC_ATTACH, ctxrun):
+ * pidfds, attaching, and a /proc snapshot to find and count the live
+ * descendants of a process. Tests that fork trees make themselves a
+ * child subreaper, so every orphan of their tree stays below them and
+ * t_kill_descendants() can clean up whatever a failed test leaves.
+ */
+#ifndef CTXFD_TEST_PROC_H
+#define CTXFD_TEST_PROC_H
+
+#include <sys/prctl.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+static inline int t_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Has the process behind @pidfd exited? Waits at most @timeout_ms. */
+static inline bool t_pidfd_exited(int pidfd, int timeout_ms)
+{
+	return t_readable(pidfd, timeout_ms);
+}
+
+/* CTXFD_IOC_ATTACH with an explicit pidfd; 0 or -1 with errno. */
+static inline int t_attach_pidfd(int fd, pid_t pid, int pidfd, int sig,
+				 __u64 grace_ns, __u64 flags)
+{
+	struct ctxfd_attach args = {
+		.flags = flags,
+		.pidfd = pidfd,
+		.signal = (__u32)sig,
+		.grace_ns = grace_ns,
+		.pid = pid,
+	};
+
+	return ioctl(fd, CTXFD_IOC_ATTACH, &args);
+}
+
+/* Attach process @pid to context @fd through a pidfd of its own. */
+static inline int t_attach(int fd, pid_t pid, int sig, __u64 grace_ns,
+			   __u64 flags)
+{
+	int pidfd = t_pidfd_open(pid), ret, saved;
+
+	if (pidfd < 0)
+		return -1;
+	ret = t_attach_pidfd(fd, pid, pidfd, sig, grace_ns, flags);
+	saved = errno;
+	close(pidfd);
+	errno = saved;
+	return ret;
+}
+
+/* INFO's nr_attached, or -1. */
+static inline int t_nr_attached(int fd)
+{
+	struct ctxfd_info info;
+
+	return t_info(fd, &info) ? -1 : (int)info.nr_attached;
+}
+
+/* Wait at most @timeout_ms for nr_attached of @fd to become @n. */
+static inline bool t_wait_nr_attached(int fd, int n, int timeout_ms)
+{
+	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
+
+	for (;;) {
+		if (t_nr_attached(fd) == n)
+			return true;
+		if (t_now_ns(CLOCK_MONOTONIC) > end)
+			return false;
+		usleep(2000);
+	}
+}
+
+static inline int t_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+/* Drop every privilege for good: groups, gids and uids all become @id. */
+static inline int t_drop_to(uid_t id)
+{
+	if (syscall(SYS_setgroups, 0, NULL) ||
+	    syscall(SYS_setresgid, id, id, id) ||
+	    syscall(SYS_setresuid, id, id, id))
+		return -1;
+	return 0;
+}
+
+/* One process of a /proc snapshot. */
+struct t_proc {
+	pid_t pid;
+	pid_t ppid;
+	bool live;	/* not a zombie, or a zombie leader with live threads */
+};
+
+static inline int t_proc_cmp(const void *a, const void *b)
+{
+	const struct t_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Threads of process @pid (entries of /proc/PID/task), or 0. */
+static inline int t_nr_threads(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Every process in /proc, sorted by pid, in a malloc'd array (*@out);
+ * returns the count or -1.
+ */
+static inline int t_proc_snapshot(struct t_proc **out)
+{
+	DIR *d = opendir("/proc");
+	struct t_proc *v = NULL;
+	int n = 0, cap = 0;
+	struct dirent *e;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[64], buf[512], *p, state;
+		int ppid;
+		pid_t pid = (pid_t)atoi(e->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if (t_read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
+			continue;
+		if (n == cap) {
+			struct t_proc *nv;
+
+			cap = cap ? 2 * cap : 1024;
+			nv = realloc(v, (size_t)cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -1;
+			}
+			v = nv;
+		}
+		v[n].pid = pid;
+		v[n].ppid = (pid_t)ppid;
+		v[n].live = (state != 'Z' && state != 'X') ||
+			    t_nr_threads(pid) > 1;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, (size_t)n, sizeof(*v), t_proc_cmp);
+	*out = v;
+	return n;
+}
+
+static inline struct t_proc *t_proc_find(struct t_proc *v, int n, pid_t pid)
+{
+	struct t_proc key = { .pid = pid };
+
+	return n ? bsearch(&key, v, (size_t)n, sizeof(*v), t_proc_cmp) : NULL;
+}
+
+static inline bool t_proc_below(struct t_proc *v, int n, struct t_proc *p,
+				pid_t root)
+{
+	int hops;
+
+	for (hops = 0; p && hops < n; hops++) {
+		if (p->ppid == root)
+			return true;
+		if (p->ppid <= 1)
+			return false;
+		p = t_proc_find(v, n, p->ppid);
+	}
+	return false;
+}
+
+/*
+ * The live descendants of @root, @except excluded: their number, and up
+ * to @max of their pids in @pids (may be NULL). -1 if /proc fails.
+ */
+static inline int t_live_descendants(pid_t root, pid_t except, pid_t *pids,
+				     int max)
+{
+	struct t_proc *v = NULL;
+	int n = t_proc_snapshot(&v), i, found = 0;
+
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!v[i].live || v[i].pid == except ||
+		    !t_proc_below(v, n, &v[i], root))
+			continue;
+		if (pids && found < max)
+			pids[found] = v[i].pid;
+		found++;
+	}
+	free(v);
+	return found;
+}
+
+/* Reap every zombie child of ours without blocking; how many. */
+static inline int t_reap_zombies(void)
+{
+	int n = 0;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		n++;
+	return n;
+}
+
+/*
+ * Wait at most @timeout_ms until @root has no live descendant but
+ * @except, reaping our own zombies if @reap. Returns the number still
+ * alive (0 on success).
+ */
+static inline int t_wait_no_descendants(pid_t root, pid_t except,
+					int timeout_ms, bool reap)
+{
+	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
+	int left;
+
+	for (;;) {
+		if (reap)
+			t_reap_zombies();
+		left = t_live_descendants(root, except, NULL, 0);
+		if (left <= 0 || t_now_ns(CLOCK_MONOTONIC) > end)
+			return left;
+		usleep(5000);
+	}
+}
+
+/*
+ * SIGKILL every descendant of the calling process (a subreaper, so
+ * orphans stay below it) until none is left, and reap them all. For
+ * teardowns. Returns how many were still alive on the first look.
+ */
+static inline int t_kill_descendants(int timeout_ms)
+{
+	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
+	pid_t self = getpid(), pids[4096];
+	int first = -1, n, i;
+
+	do {
+		n = t_live_descendants(self, 0, pids, 4096);
+		if (first < 0)
+			first = n;
+		for (i = 0; i < n && i < 4096; i++)
+			kill(pids[i], SIGKILL);
+		t_reap_zombies();
+		if (n > 0)
+			usleep(2000);
+	} while (n > 0 && t_now_ns(CLOCK_MONOTONIC) < end);
+	t_reap_zombies();
+	return first;
+}
+
+/* Is process @pid alive (not gone, not a zombie with no live thread)? */
+static inline bool t_alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (t_read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return false;
+	return (p[2] != 'Z' && p[2] != 'X') || t_nr_threads(pid) > 1;
+}
+
+/* The parent pid of @pid from /proc, or -1. */
+static inline pid_t t_ppid(pid_t pid)
+{
+	char path[64], buf[512], *p, state;
+	int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (t_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
+		return -1;
+	return (pid_t)ppid;
+}
+
+#endif /* CTXFD_TEST_PROC_H */
