@@ -271,13 +271,18 @@ int ctx_wait(ctx_t *ctx, ctx_duration_t timeout)
 	if (!ctx)
 		return ctx__fail(EINVAL, "ctx_wait: NULL context");
 	if (ctx->never_done) {
-		ctx__sleep(timeout);
+		if (timeout)
+			ctx__sleep(timeout);
 		return 0;
 	}
-	err = ctx_err(ctx);
+	/* Done is final: a cached err answers at once. */
+	err = atomic_load_explicit(&ctx->err, memory_order_acquire);
 	if (err)
 		return err;
-	if (timeout >= 0) {
+	/* A zero timeout is a done-check: one read(), like ctx_err(). */
+	if (timeout == 0)
+		return ctx_err(ctx);
+	if (timeout > 0) {
 		end = ctx__now_ns();
 		end = timeout > INT64_MAX - end ? INT64_MAX : end + timeout;
 	}
@@ -287,7 +292,7 @@ int ctx_wait(ctx_t *ctx, ctx_duration_t timeout)
 		struct timespec ts, *tsp = NULL;
 		int n;
 
-		if (timeout >= 0) {
+		if (timeout > 0) {
 			int64_t left = end - ctx__now_ns();
 
 			ctx__ns_to_ts(left > 0 ? left : 0, &ts);

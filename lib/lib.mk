@@ -121,6 +121,7 @@ $(BUILD)/selftests/libctxfd/%: selftests/libctxfd/%.c $(LIB_TEST_HDRS) $(KSFT_HD
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_TEST_CFLAGS) \
 		-DCTX_EXAMPLES_DIR='"$(TOP)/$(LIB_DIR)/examples"' \
+		-DCTX_EXAMPLES_SRC='"$(TOP)/lib/examples"' \
 		-o $@ $< -L$(LIB_DIR) -lctxfd -Wl,-rpath,'$$ORIGIN/../../lib' \
 		$(SELFTEST_LDLIBS)
 
@@ -129,6 +130,7 @@ $(BUILD)/selftests/libctxfd-asan/%: selftests/libctxfd/%.c $(LIB_TEST_HDRS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_TEST_CFLAGS) $(ASAN_FLAGS) \
 		-DCTX_EXAMPLES_DIR='"$(TOP)/$(LIB_DIR)/asan/examples"' \
+		-DCTX_EXAMPLES_SRC='"$(TOP)/lib/examples"' \
 		-o $@ $< $(LIB_ASAN_A) $(KMOD_LIBS) $(SELFTEST_LDLIBS)
 
 # The list of programs the valgrind group runs, rewritten only on change.
