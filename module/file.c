@@ -12,6 +12,7 @@
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "ctxfd.h"
 
@@ -45,19 +46,25 @@ static __poll_t ctxfd_poll(struct file *file, poll_table *wait)
 	return ctxfd_node_err(node) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
-static ssize_t ctxfd_read(struct file *file, char __user *buf, size_t count,
-			  loff_t *ppos)
+/*
+ * read(2) and friends: the event record once done. An active context
+ * blocks the reader, unless the file is O_NONBLOCK or the caller asked
+ * not to wait for this one call (preadv2(RWF_NOWAIT), io_uring), which
+ * lets a library check a shared descriptor without changing its flags.
+ */
+static ssize_t ctxfd_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct ctxfd_node *node = file->private_data;
+	struct ctxfd_node *node = iocb->ki_filp->private_data;
 	struct ctxfd_event event = {};
 	int err, ret;
 
-	if (count < sizeof(event))
+	if (iov_iter_count(to) < sizeof(event))
 		return -EINVAL;
 
 	err = ctxfd_node_err(node);
 	if (!err) {
-		if (file->f_flags & O_NONBLOCK)
+		if ((iocb->ki_filp->f_flags & O_NONBLOCK) ||
+		    (iocb->ki_flags & IOCB_NOWAIT))
 			return -EAGAIN;
 		ret = wait_event_interruptible(node->wqh,
 					       (err = ctxfd_node_err(node)));
@@ -68,7 +75,7 @@ static ssize_t ctxfd_read(struct file *file, char __user *buf, size_t count,
 	event.id = node->id;
 	event.err = err;
 	event.cause_code = node->cause_code;
-	if (copy_to_user(buf, &event, sizeof(event)))
+	if (copy_to_iter(&event, sizeof(event), to) != sizeof(event))
 		return -EFAULT;
 	return sizeof(event);
 }
@@ -138,7 +145,7 @@ const struct file_operations ctxfd_fops = {
 	.owner		= THIS_MODULE,
 	.release	= ctxfd_release,
 	.poll		= ctxfd_poll,
-	.read		= ctxfd_read,
+	.read_iter	= ctxfd_read_iter,
 	.unlocked_ioctl	= ctxfd_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= ctxfd_show_fdinfo,
@@ -172,6 +179,8 @@ int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
+	/* read_iter() honours IOCB_NOWAIT (eventfd does the same). */
+	file->f_mode |= FMODE_NOWAIT;
 	if (cancel_capable)
 		ctxfd_node_cancel_file_opened(node);
 

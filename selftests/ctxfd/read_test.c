@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 #include "kselftest_harness.h"
 #include "ctxfd_test.h"
@@ -113,6 +114,28 @@ TEST_F(rd, nonblocking_read_gives_eagain_while_active)
 
 	ASSERT_EQ(0, t_cancel(self->root, 0, NULL));
 	EXPECT_EQ(EV_SIZE, read(self->root, &ev, sizeof(ev)));
+}
+
+/*
+ * One call can ask not to wait (RWF_NOWAIT) without making the shared
+ * open file non-blocking for everyone else who holds it.
+ */
+TEST_F(rd, preadv2_nowait_gives_eagain_without_changing_file_flags)
+{
+	struct ctxfd_event ev;
+	struct iovec iov = { .iov_base = &ev, .iov_len = sizeof(ev) };
+	int fl = fcntl(self->root, F_GETFL);
+
+	ASSERT_LE(0, fl);
+	ASSERT_EQ(0, fl & O_NONBLOCK);
+	EXPECT_EQ(-1, preadv2(self->root, &iov, 1, -1, RWF_NOWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(fl, fcntl(self->root, F_GETFL));
+
+	ASSERT_EQ(0, t_cancel(self->root, 6, NULL));
+	ASSERT_EQ(EV_SIZE, preadv2(self->root, &iov, 1, -1, RWF_NOWAIT));
+	EXPECT_EQ(ECANCELED, ev.err);
+	EXPECT_EQ(6, ev.cause_code);
 }
 
 TEST_F(rd, nonblocking_read_on_watch_fd_gives_eagain_while_active)
