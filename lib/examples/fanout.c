@@ -5,14 +5,17 @@
  * backend that has not replied when it expires.
  *
  * The handler derives one context from the request's (which carries a
- * request id), with a timeout, and gives it to one thread per backend.
- * Each backend call waits on that context while it "works": the slow one
- * is abandoned as soon as the deadline passes, so the handler can join
- * every worker right away and answer. Nothing sleeps its way to the end.
+ * request id), with a timeout, and hands it to one worker thread per
+ * backend (a pool, started once, as a server would). Each backend call
+ * waits on that context while it "works": the slow one is abandoned as
+ * soon as the deadline passes, so every worker is back right away and the
+ * handler answers. Nothing sleeps its way to the end.
  *
  *   fanout [TIMEOUT_MS]     (default 50)
  */
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +60,29 @@ static void *call_backend(void *arg)
 	return NULL;
 }
 
-static void handle_request(ctx_t *req, ctx_duration_t timeout)
+struct worker {
+	pthread_t thread;
+	sem_t go, done;
+	struct call *call;	/* NULL: quit */
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	for (;;) {
+		sem_wait(&w->go);
+		if (!w->call)
+			return NULL;
+		call_backend(w->call);
+		sem_post(&w->done);
+	}
+}
+
+static void handle_request(ctx_t *req, ctx_duration_t timeout,
+			   struct worker *workers)
 {
 	struct call calls[NR_BACKENDS];
-	pthread_t threads[NR_BACKENDS];
 	ctx_cancel_t *cancel;
 	char id[16] = "?";
 	ctx_t *ctx;
@@ -73,10 +95,11 @@ static void handle_request(ctx_t *req, ctx_duration_t timeout)
 	}
 	for (i = 0; i < NR_BACKENDS; i++) {
 		calls[i] = (struct call){ .ctx = ctx, .be = &backends[i] };
-		pthread_create(&threads[i], NULL, call_backend, &calls[i]);
+		workers[i].call = &calls[i];
+		sem_post(&workers[i].go);
 	}
 	for (i = 0; i < NR_BACKENDS; i++)
-		pthread_join(threads[i], NULL);
+		sem_wait(&workers[i].done);
 	/* Every worker is back: the slow one gave up at the deadline. */
 	ctx_cancel(cancel);
 
@@ -91,7 +114,7 @@ static void handle_request(ctx_t *req, ctx_duration_t timeout)
 		else
 			printf("  %s: %d\n", calls[i].be->name, calls[i].value);
 	}
-	printf("workers finished: %zu\n", NR_BACKENDS);
+	printf("workers back: %zu\n", NR_BACKENDS);
 	ctx_cancel_release(cancel);
 	ctx_release(ctx);
 }
@@ -99,16 +122,30 @@ static void handle_request(ctx_t *req, ctx_duration_t timeout)
 int main(int argc, char **argv)
 {
 	ctx_duration_t timeout = 50 * CTX_MILLISECOND;
+	struct worker workers[NR_BACKENDS];
 	ctx_t *req;
+	size_t i;
 
 	if (argc > 1)
 		timeout = atoll(argv[1]) * CTX_MILLISECOND;
+	for (i = 0; i < NR_BACKENDS; i++) {
+		sem_init(&workers[i].go, 0, 0);
+		sem_init(&workers[i].done, 0, 0);
+		pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+	}
 	if (ctx_with_value(ctx_background(), "example.request-id", "7", 1, &req)) {
 		fprintf(stderr, "%s\n", ctx_last_error());
 		return 1;
 	}
-	handle_request(req, timeout);
+	handle_request(req, timeout, workers);
 	ctx_release(req);
+	for (i = 0; i < NR_BACKENDS; i++) {
+		workers[i].call = NULL;
+		sem_post(&workers[i].go);
+		pthread_join(workers[i].thread, NULL);
+		sem_destroy(&workers[i].go);
+		sem_destroy(&workers[i].done);
+	}
 	return 0;
 }
 
@@ -117,5 +154,5 @@ int main(int argc, char **argv)
  *   cache: 42
  *   db: 7
  *   recommendations: -1 (default: context deadline exceeded)
- * workers finished: 3
+ * workers back: 3
  */
