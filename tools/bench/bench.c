@@ -37,6 +37,7 @@
 int bench_runs = 5;
 double bench_scale = 1.0;
 int bench_ncpus = 1;
+static double clock_cost_ns;
 
 static const struct figure figures[] = {
 	{ "0", "deadline lateness vs timerfd", fig0_lateness },
@@ -300,8 +301,9 @@ static void write_json(const char *path, double secs)
 	fprintf(f, "{\n  \"kernel\": ");
 	json_string(f, u.release);
 	fprintf(f, ",\n  \"cpus\": %d,\n  \"runs\": %d,\n  \"scale\": %g,\n"
-		"  \"seconds\": %.1f,\n  \"note\": ", bench_ncpus, bench_runs,
-		bench_scale, secs);
+		"  \"seconds\": %.1f,\n  \"clock_gettime_ns\": %.0f,\n"
+		"  \"note\": ", bench_ncpus, bench_runs, bench_scale, secs,
+		clock_cost_ns);
 	json_string(f, note ? note : "");
 	fprintf(f, ",\n  \"figures\": [\n");
 	for (i = 0; i < nr_results; i++) {
@@ -650,6 +652,11 @@ int main(int argc, char **argv)
 	ctxfd_dev();
 
 	start = now_ns();
+	for (i = 0; i < 1000; i++)
+		now_ns();
+	clock_cost_ns = (now_ns() - start) / 1000.0;
+	start = now_ns();
+	progress("clock_gettime(CLOCK_MONOTONIC) costs %.0f ns here", clock_cost_ns);
 	progress("%d CPUs, %d runs per figure, scale %g%s", bench_ncpus,
 		 bench_runs, bench_scale,
 		 bench_runs < 5 ? " (fewer than 5 runs: not a valid result)" :

@@ -11,7 +11,11 @@
  * calls); the watcher counts distinct ready fds and takes t1 when it has
  * seen all N. Time = t1 - t0. Also recorded: how long the trigger took
  * in the parent (the ioctl, or the N writes) and how long the watcher
- * spent harvesting events from its first wakeup to the last event.
+ * spent harvesting events from its first wakeup to the last event, and,
+ * in a third measurement per run, the harvest floor: how long the
+ * watcher takes to collect N events that are all ready before it looks
+ * (no mechanism can beat that; floor_ratio = floor / eventfd time says
+ * how low the ratio can possibly go on this machine).
  *
  * Ratio = ctxfd time / eventfd time, target <= 0.25, for N = 1 000,
  * 10 000, 100 000.
@@ -35,7 +39,7 @@ struct fanout_times {
 	uint64_t last;		/* watcher: N-th distinct fd seen */
 };
 
-static void watcher(const int *fds, int n, int ready, int res)
+static void watcher(const int *fds, int n, int ready, int res, int go)
 {
 	struct epoll_event *ev = calloc(MAX_EVENTS, sizeof(*ev));
 	char *seen = calloc(n, 1);
@@ -54,6 +58,10 @@ static void watcher(const int *fds, int n, int ready, int res)
 		check(epoll_ctl(epfd, EPOLL_CTL_ADD, fds[i], &e), "epoll_ctl");
 	}
 	xwrite(ready, &b, 1);
+	if (go >= 0) {
+		xread(go, &b, 1);
+		t.first = now_ns();
+	}
 	while (count < n) {
 		int k = epoll_wait(epfd, ev, MAX_EVENTS, -1);
 
@@ -78,13 +86,16 @@ static void watcher(const int *fds, int n, int ready, int res)
 /*
  * One measurement: N objects of one kind, a watcher, the trigger.
  * Returns t1 - t0 in ms; *trigger_ms and *harvest_ms get the parts.
+ * With @floor, the root is canceled before the watcher starts waiting,
+ * and the result is the time the watcher needs to harvest N events that
+ * are all ready already: the floor under any mechanism's fan-out time.
  */
-static double fanout_once(int n, bool ctxfd, double *trigger_ms,
+static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 			  double *harvest_ms)
 {
 	int *fds = calloc(n, sizeof(int));
 	struct fanout_times t;
-	int ready[2], res[2], root = -1;
+	int ready[2], res[2], go[2] = { -1, -1 }, root = -1;
 	uint64_t t0, t_trig;
 	pid_t pid;
 
@@ -101,21 +112,36 @@ static double fanout_once(int n, bool ctxfd, double *trigger_ms,
 	}
 	check(pipe2(ready, O_CLOEXEC), "pipe");
 	check(pipe2(res, O_CLOEXEC), "pipe");
+	if (floor)
+		check(pipe2(go, O_CLOEXEC), "pipe");
 	pid = xfork();
 	if (!pid) {
 		close(ready[0]);
 		close(res[0]);
 		if (root >= 0)
 			close(root);
-		watcher(fds, n, ready[1], res[1]);
+		if (floor)
+			close(go[1]);
+		watcher(fds, n, ready[1], res[1], go[0]);
 	}
 	close(ready[1]);
 	close(res[1]);
 
 	{
-		char b;
+		char b = 1;
 
 		xread(ready[0], &b, 1);
+		if (floor) {
+			close(go[0]);
+			t0 = now_ns();
+			check(kctx_cancel(root), "cancel");
+			t_trig = now_ns();
+			xwrite(go[1], &b, 1);
+			close(go[1]);
+			xread(res[0], &t, sizeof(t));
+			t0 = t.first;
+			goto out;
+		}
 	}
 	wait_sleeping(pid);
 	t0 = now_ns();
@@ -130,6 +156,7 @@ static double fanout_once(int n, bool ctxfd, double *trigger_ms,
 	}
 	t_trig = now_ns();
 	xread(res[0], &t, sizeof(t));
+out:
 	xwait(pid);
 	close(ready[0]);
 	close(res[0]);
@@ -154,22 +181,23 @@ void fig3_fanout(void)
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		int n = sizes[k];
 		double c[runs], e[runs], ratio[runs];
-		double ct[runs], et[runs], ch[runs], eh[runs];
+		double ct[runs], et[runs], ch[runs], eh[runs], fl[runs], x;
 		struct bench_result *r;
 		char fig[32], what[96];
 
 		for (int run = 0; run < runs; run++) {
 			if (run % 2) {
-				e[run] = fanout_once(n, false, &et[run], &eh[run]);
-				c[run] = fanout_once(n, true, &ct[run], &ch[run]);
+				e[run] = fanout_once(n, false, false, &et[run], &eh[run]);
+				c[run] = fanout_once(n, true, false, &ct[run], &ch[run]);
 			} else {
-				c[run] = fanout_once(n, true, &ct[run], &ch[run]);
-				e[run] = fanout_once(n, false, &et[run], &eh[run]);
+				c[run] = fanout_once(n, true, false, &ct[run], &ch[run]);
+				e[run] = fanout_once(n, false, false, &et[run], &eh[run]);
 			}
+			fl[run] = fanout_once(n, true, true, &x, &x);
 			ratio[run] = c[run] / e[run];
-			progress("N=%d run %d/%d: all seen after ctxfd %.2f ms (cancel %.2f, harvest %.2f), eventfd %.2f ms (writes %.2f, harvest %.2f)",
+			progress("N=%d run %d/%d: all seen after ctxfd %.2f ms (cancel %.2f, harvest %.2f), eventfd %.2f ms (writes %.2f, harvest %.2f); harvest floor %.2f ms",
 				 n, run + 1, runs, c[run], ct[run], ch[run],
-				 e[run], et[run], eh[run]);
+				 e[run], et[run], eh[run], fl[run]);
 		}
 		snprintf(fig, sizeof(fig), "3/n=%d", n);
 		snprintf(what, sizeof(what),
@@ -178,8 +206,11 @@ void fig3_fanout(void)
 		r = bench_record(fig, what, "ms", c, e, ratio, runs, CMP_LE,
 				 0.25);
 		bench_detail(r, ", \"n\": %d, \"ctxfd_cancel_ms\": %.3f, \"eventfd_writes_ms\": %.3f"
-			     ", \"ctxfd_harvest_ms\": %.3f, \"eventfd_harvest_ms\": %.3f",
+			     ", \"ctxfd_harvest_ms\": %.3f, \"eventfd_harvest_ms\": %.3f"
+			     ", \"harvest_floor_ms\": %.3f, \"floor_ratio\": %.3f",
 			     n, median_of(ct, runs), median_of(et, runs),
-			     median_of(ch, runs), median_of(eh, runs));
+			     median_of(ch, runs), median_of(eh, runs),
+			     median_of(fl, runs),
+			     median_of(fl, runs) / median_of(e, runs));
 	}
 }

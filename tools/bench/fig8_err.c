@@ -31,8 +31,10 @@
 #endif
 
 #define BATCH 100
+#define ROUNDS 10
 
-enum check_kind { CHECK_ERR, CHECK_POLL, CHECK_WAIT, CHECK_EVENTFD };
+enum check_kind { CHECK_ERR, CHECK_POLL, CHECK_WAIT, CHECK_EVENTFD, CHECK_RAW,
+		  NR_CHECKS };
 
 struct target {
 #ifdef HAVE_LIBCTXFD
@@ -70,6 +72,14 @@ static int one_check(const struct target *t, enum check_kind k)
 	case CHECK_EVENTFD:
 		return read(t->efd, &v, sizeof(v)) < 0 && errno == EAGAIN ?
 		       0 : 1;
+	case CHECK_RAW: {
+		struct ctxfd_event ev;
+
+		return read(t->fd, &ev, sizeof(ev)) < 0 && errno == EAGAIN ?
+		       0 : 1;
+	}
+	default:
+		break;
 	}
 	return -1;
 }
@@ -105,9 +115,9 @@ void fig8_err(void)
 		"raw: poll(ctxfd, 0) vs eventfd read (no lib)",
 #endif
 	};
-	uint64_t slice = (uint64_t)(200e6 * bench_scale);
+	uint64_t slice = (uint64_t)(10e6 * bench_scale);	/* 10 ms */
 	int runs = bench_runs;
-	double c[3][runs], e[runs], ratio[3][runs];
+	double c[3][runs], e[runs], ratio[3][runs], raw[runs], raw_ratio[runs];
 	struct target t;
 #ifdef HAVE_LIBCTXFD
 	ctx_cancel_t *cancel;
@@ -130,21 +140,36 @@ void fig8_err(void)
 	t.fd = check(kctx_child(root, 0), "create");
 	check(fcntl(t.fd, F_SETFL, O_NONBLOCK), "fcntl");
 #endif
-	/* warm up */
-	for (int k = 0; k < 4; k++)
-		ns_per_check(&t, k, slice / 10);
+	for (int k = 0; k < NR_CHECKS; k++)	/* warm up (ctx_err() first) */
+		ns_per_check(&t, k, slice);
 
+	/*
+	 * Short slices of the four kinds alternate, order rotating, ROUNDS
+	 * per run; a run's ratio is the median of its rounds' ratios.
+	 */
 	for (int run = 0; run < runs; run++) {
-		for (int j = 0; j < 3; j++) {
-			int k = run % 2 ? 2 - j : j;
+		double x[NR_CHECKS][ROUNDS], rr[3][ROUNDS], rraw[ROUNDS];
 
-			c[k][run] = ns_per_check(&t, k, slice);
+		for (int i = 0; i < ROUNDS; i++) {
+			for (int j = 0; j < NR_CHECKS; j++) {
+				int k = (j + i + run) % NR_CHECKS;
+
+				x[k][i] = ns_per_check(&t, k, slice);
+			}
+			for (int k = 0; k < 3; k++)
+				rr[k][i] = x[k][i] / x[CHECK_EVENTFD][i];
+			rraw[i] = x[CHECK_RAW][i] / x[CHECK_EVENTFD][i];
 		}
-		e[run] = ns_per_check(&t, CHECK_EVENTFD, slice);
-		for (int k = 0; k < 3; k++)
-			ratio[k][run] = c[k][run] / e[run];
-		progress("run %d/%d: err %.0f ns, poll %.0f ns, wait %.0f ns; eventfd read %.0f ns",
-			 run + 1, runs, c[0][run], c[1][run], c[2][run], e[run]);
+		raw[run] = median_of(x[CHECK_RAW], ROUNDS);
+		raw_ratio[run] = median_of(rraw, ROUNDS);
+		e[run] = median_of(x[CHECK_EVENTFD], ROUNDS);
+		for (int k = 0; k < 3; k++) {
+			c[k][run] = median_of(x[k], ROUNDS);
+			ratio[k][run] = median_of(rr[k], ROUNDS);
+		}
+		progress("run %d/%d: err %.0f ns, poll %.0f ns, wait %.0f ns, raw read %.0f ns; eventfd read %.0f ns",
+			 run + 1, runs, c[0][run], c[1][run], c[2][run],
+			 raw[run], e[run]);
 	}
 	for (int k = 0; k < 3; k++) {
 		char fig[32];
@@ -158,6 +183,8 @@ void fig8_err(void)
 #else
 		bench_detail(r, ", \"libctxfd\": false");
 #endif
+		bench_detail(r, ", \"raw_ctxfd_read_ns\": %.0f, \"raw_read_ratio\": %.3f",
+			     median_of(raw, runs), median_of(raw_ratio, runs));
 	}
 #ifdef HAVE_LIBCTXFD
 	ctx_release(t.ctx);
