@@ -250,6 +250,12 @@ int ctxfd_cause_check(const struct ctxfd_cause *cause);
 struct ctxfd_user *ctxfd_user_charge(void);
 void ctxfd_user_uncharge(struct ctxfd_user *user);
 void ctxfd_users_exit(void);
+struct seq_file;
+int ctxfd_users_show(struct seq_file *m, void *unused);
+
+/* debugfs.c */
+void ctxfd_debugfs_init(void);
+void ctxfd_debugfs_exit(void);
 
 /* deadline.c */
 int ctxfd_deadline_check(const struct ctxfd_create *args);

@@ -124,6 +124,7 @@ static int __init ctxfd_init(void)
 	}
 	if (ret)
 		goto err_cache;
+	ctxfd_debugfs_init();
 	return 0;
 
 err_cache:
@@ -140,6 +141,7 @@ static void __exit ctxfd_exit(void)
 	 * and work item is gone by now; what may remain is RCU-deferred.
 	 */
 	misc_deregister(&ctxfd_misc);
+	ctxfd_debugfs_exit();
 	destroy_workqueue(ctxfd_wq);
 	ctxfd_users_exit();
 	ctxfd_node_cache_exit();

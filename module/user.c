@@ -14,6 +14,7 @@
 #include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -90,6 +91,29 @@ void ctxfd_user_uncharge(struct ctxfd_user *user)
 		spin_unlock(&ctxfd_users_lock);
 		kfree_rcu(user, rcu);
 	}
+}
+
+/**
+ * ctxfd_users_show - print "<uid> <count>" for every user with objects
+ * @m: the seq_file of debugfs's ctxfd/users
+ * @unused: unused
+ *
+ * Return: 0.
+ */
+int ctxfd_users_show(struct seq_file *m, void *unused)
+{
+	struct ctxfd_user *user;
+	int bkt;
+
+	rcu_read_lock();
+	hash_for_each_rcu(ctxfd_users, bkt, user, node) {
+		int nodes = atomic_read(&user->nodes);
+
+		if (nodes)
+			seq_printf(m, "%u %d\n", __kuid_val(user->uid), nodes);
+	}
+	rcu_read_unlock();
+	return 0;
 }
 
 /**
