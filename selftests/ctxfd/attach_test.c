@@ -579,8 +579,9 @@ TEST_F(att, descendants_flag_signals_children_and_grandchildren)
 	ASSERT_EQ(below + 1, n);
 	ASSERT_EQ(leader, find_tag(r, n, TAG_LEADER));
 	ASSERT_EQ(below, t_live_descendants(leader, 0, NULL, 0));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_LE(0, pidfds[i] = t_pidfd_open(r[i].pid));
+	}
 	ASSERT_EQ(0, t_attach(self->root, leader, SIGTERM, 0,
 			      CTXFD_ATTACH_DESCENDANTS));
 	ASSERT_EQ(0, t_cancel(self->root, 0, NULL));
@@ -707,8 +708,9 @@ TEST_F(att, grace_sigkill_reaches_descendants)
 	EXPECT_EQ(4, count_tag(r, n, TAG_TERM));
 	/* ...until SIGKILL comes for all. */
 	EXPECT_EQ(0, t_wait_no_descendants(super, 0, 10000, false));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		EXPECT_FALSE(t_alive(kids[i]));
+	}
 	EXPECT_TRUE(t_alive(super));
 }
 
@@ -1593,8 +1595,9 @@ static int chain_round(struct __test_metadata *_metadata, int root,
 	n = get_recs(rfd, r, 16, 60000);
 	ASSERT_EQ(16, n);
 	ASSERT_LE(0, pidfds[16] = t_pidfd_open(leader));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_LE(0, pidfds[i] = t_pidfd_open(r[i].pid));
+	}
 	ASSERT_EQ(0, t_attach(ctx, leader, SIGKILL, 0,
 			      CTXFD_ATTACH_DESCENDANTS));
 	ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
