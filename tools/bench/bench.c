@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,23 @@ int check(int ret, const char *what)
 	return ret;
 }
 
+static int trace_fd = -1;
+
+void bench_mark(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int len;
+
+	if (trace_fd < 0)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (len > 0 && write(trace_fd, buf, len) < 0)
+		trace_fd = -1;
+}
+
 /* ---- results --------------------------------------------------------------- */
 
 static double spread_pct(const double *v, int n)
@@ -203,6 +221,19 @@ struct bench_result *bench_record(const char *figure, const char *what,
 		 r->figure, r->value, unit, r->baseline, unit, r->ratio,
 		 r->ratio_min, r->ratio_max);
 	return r;
+}
+
+void bench_override(struct bench_result *r, double value, double baseline,
+		    double ratio)
+{
+	r->value = value;
+	r->baseline = baseline;
+	r->ratio = ratio;
+	r->pass = r->cmp == CMP_NONE ||
+		  (r->cmp == CMP_GE && ratio >= r->target) ||
+		  (r->cmp == CMP_LE && ratio <= r->target);
+	progress("%s: headline ctxfd %.4g %s, baseline %.4g %s, ratio %.3f",
+		 r->figure, value, r->unit, baseline, r->unit, ratio);
 }
 
 void bench_detail(struct bench_result *r, const char *fmt, ...)
@@ -486,6 +517,38 @@ void wait_sleeping(pid_t pid)
 	close(fd);
 }
 
+/* PIDs of the spinners of spinners_start(), 0 if none. */
+static pid_t spinner_pids[64];
+
+void spinners_start(void)
+{
+	struct sched_param sp = { 0 };
+
+	for (int cpu = 0; cpu < bench_ncpus && cpu < 64; cpu++) {
+		pid_t pid = xfork();
+
+		if (!pid) {
+			pin_cpu(cpu);
+			if (sched_setscheduler(0, SCHED_IDLE, &sp))
+				_exit(1);
+			for (;;)
+				;
+		}
+		spinner_pids[cpu] = pid;
+	}
+}
+
+void spinners_stop(void)
+{
+	for (int cpu = 0; cpu < 64; cpu++) {
+		if (!spinner_pids[cpu])
+			continue;
+		kill(spinner_pids[cpu], SIGKILL);
+		waitpid(spinner_pids[cpu], NULL, 0);
+		spinner_pids[cpu] = 0;
+	}
+}
+
 void xread(int fd, void *buf, size_t len)
 {
 	char *p = buf;
@@ -650,6 +713,10 @@ int main(int argc, char **argv)
 		bench_ncpus = 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ctxfd_dev();
+	env = getenv("CTXFD_BENCH_TRACE");
+	if (env && *env)
+		trace_fd = open("/sys/kernel/tracing/trace_marker",
+				O_WRONLY | O_CLOEXEC);
 
 	start = now_ns();
 	for (i = 0; i < 1000; i++)

@@ -105,12 +105,20 @@ struct bench_result *bench_record(const char *figure, const char *what,
 				  const char *unit, const double *vals,
 				  const double *bases, const double *ratios,
 				  int runs, enum bench_cmp cmp, double target);
+/*
+ * Replace a row's headline figures (when they are not plain medians of
+ * the per-run values) and redo the verdict; the spread stays per run.
+ */
+void bench_override(struct bench_result *r, double value, double baseline,
+		    double ratio);
 /* Append printf-formatted JSON members to a row's detail. */
 void bench_detail(struct bench_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* A progress line on stderr: "bench: <fig>: ...". */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* With CTXFD_BENCH_TRACE set, a line in the ftrace buffer (trace_marker). */
+void bench_mark(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fatal error: print and exit 1. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -126,6 +134,16 @@ void raise_node_limit(long n);
 long slab_bytes(void);
 /* Shrink every slab cache (sysfs), so that deltas start from a clean state. */
 void slab_shrink_all(void);
+/*
+ * Keep every CPU busy with a SCHED_IDLE spinner, so that no vCPU halts:
+ * under TCG a halted vCPU needs the host to schedule its thread again
+ * before it sees an interrupt (milliseconds on a busy host), which would
+ * swamp the wakeup latencies we measure. A normal task that wakes up
+ * preempts a SCHED_IDLE one at once, and takes nearly all of the CPU from
+ * it. Stop them with spinners_stop().
+ */
+void spinners_start(void);
+void spinners_stop(void);
 /* Wait until task @pid is sleeping (state S in /proc/PID/stat). */
 void wait_sleeping(pid_t pid);
 /* Full read/write of @len bytes, dying on failure. */

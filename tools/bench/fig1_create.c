@@ -14,12 +14,16 @@
  *  - nocancel: a child created with CTXFD_CREATE_NO_CANCEL_ON_CLOSE,
  *    whose close frees it without a cancel;
  *  - watch: CTXFD_IOC_WATCH + close on an existing context: the file and
- *    descriptor alone, no node allocated or freed.
+ *    descriptor alone, no node allocated or freed;
+ *  - enotty: an unknown ioctl on the root (ENOTTY) + close(-1): the two
+ *    system call round trips alone, no work.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -27,9 +31,10 @@
 #define BATCH	50
 #define ROUNDS	10
 
-enum variant { V_CTXFD, V_EVENTFD, V_NOCANCEL, V_WATCH, NR_VARIANTS };
+enum variant { V_CTXFD, V_EVENTFD, V_NOCANCEL, V_WATCH, V_ENOTTY,
+	       NR_VARIANTS };
 static const char *const variant_names[] = { "ctxfd", "eventfd", "nocancel",
-					     "watch" };
+					     "watch", "enotty" };
 
 static int root;
 
@@ -48,6 +53,13 @@ static void one_op(enum variant v)
 		break;
 	case V_WATCH:
 		close(check(kctx_watch(root), "watch"));
+		break;
+	case V_ENOTTY:
+		if (ioctl(root, _IO(CTXFD_IOC_MAGIC, 0x7f)) != -1 ||
+		    errno != ENOTTY)
+			die("ioctl 0x7f did not fail with ENOTTY");
+		if (close(-1) != -1)
+			die("close(-1) succeeded");
 		break;
 	default:
 		break;
@@ -122,9 +134,10 @@ void fig1_create(void)
 		c[run] = per[V_CTXFD][run];
 		e[run] = per[V_EVENTFD][run];
 		ratio[run] = median_of(rr, ROUNDS);
-		progress("run %d/%d: ctxfd %.0f ops/s, eventfd %.0f ops/s (ratio %.3f); nocancel %.0f, watch %.0f",
+		progress("run %d/%d: ctxfd %.0f ops/s, eventfd %.0f ops/s (ratio %.3f); nocancel %.0f, watch %.0f, enotty %.0f",
 			 run + 1, runs, c[run], e[run], ratio[run],
-			 per[V_NOCANCEL][run], per[V_WATCH][run]);
+			 per[V_NOCANCEL][run], per[V_WATCH][run],
+			 per[V_ENOTTY][run]);
 	}
 	close(root);
 	r = bench_record("1", "create + close: child context vs eventfd",

@@ -75,6 +75,7 @@ void fig2_wakeup(void)
 		die("out of memory");
 	pin_cpu(0);
 	root = check(kctx_root(), "root");
+	spinners_start();
 
 	for (int run = 0; run < runs; run++) {
 		int ready[2], res[2];
@@ -135,6 +136,7 @@ void fig2_wakeup(void)
 		progress("run %d/%d: median wakeup ctxfd %.1f us, eventfd %.1f us",
 			 run + 1, runs, c[run], e[run]);
 	}
+	spinners_stop();
 	close(root);
 
 	stats_of(all_c, rounds * runs, &sc);
