@@ -143,7 +143,9 @@ $(LIB_VG_DIR)/%: selftests/libctxfd-valgrind/%.c $(LIB_VG_DIR)/tests.h \
 		$(SELFTEST_HDRS) $(KSFT_HDR) selftests/libctxfd-valgrind/libctxfd.supp
 	@mkdir -p $(dir $@)
 	$(CC) $(SELFTEST_CFLAGS) -std=gnu11 -D_GNU_SOURCE -I$(TOP)/$(LIB_VG_DIR) \
-		-DCTX_TOP='"$(TOP)"' -o $@ $< $(SELFTEST_LDLIBS)
+		-DCTX_TOP='"$(TOP)"' \
+		-DCTX_TESTS_DIR='"$(TOP)/$(BUILD)/selftests/libctxfd"' \
+		-o $@ $< $(SELFTEST_LDLIBS)
 
 .PHONY: FORCE
 FORCE:

@@ -11,6 +11,20 @@
 
 #include "internal.h"
 
+/*
+ * The kernel fills the value buffer through a pointer inside the LOOKUP
+ * struct, which valgrind cannot know about: tell it, when it is there.
+ */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define CTX_MARK_DEFINED(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
+#endif
+#endif
+#ifndef CTX_MARK_DEFINED
+#define CTX_MARK_DEFINED(p, n) ((void)0)
+#endif
+
 static int ctx__check_key(const char *key, size_t *len, const char *what)
 {
 	if (!key)
@@ -119,6 +133,8 @@ ssize_t ctx_value(ctx_t *ctx, const char *key, void *buf, size_t len)
 			return -ENOENT;
 		if (errno != ERANGE)
 			return ctx__fail_errno("%s: CTXFD_IOC_LOOKUP", what);
+	} else if (args.value_len) {
+		CTX_MARK_DEFINED(buf, args.value_len);
 	}
 	return (ssize_t)args.value_len;
 }

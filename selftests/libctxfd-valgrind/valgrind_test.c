@@ -11,6 +11,8 @@
  * still alive at exit (libctxfd.supp says why).
  *
  * The inner tests see CTX_TEST_SLOWDOWN=20 (valgrind in TCG is slow).
+ * CTX_TESTS_DIR (build/selftests/libctxfd) and CTX_TOP come from
+ * lib/lib.mk.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -42,28 +44,60 @@ FIXTURE_TEARDOWN(valgrind)
 {
 }
 
-/* Print the last @lines lines of @path. */
-static void tail(const char *path, int lines)
+/*
+ * Print what matters in a failed run's log: the harness's failures and
+ * every valgrind error report (from its first line to the blank line
+ * that ends it), whichever process of the run it came from.
+ */
+static void print_failures(const char *path)
 {
-	static char buf[1 << 16];
-	ssize_t n;
-	char *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	static const char *const harness[] = {
+		"not ok", "FAIL", "Expected", "terminated", "timeout",
+		"ERROR SUMMARY: ", "LEAK SUMMARY", "lost:",
+	};
+	static const char *const errors[] = {
+		"Invalid ", "uninitialised", "Conditional jump", "lost in loss",
+		"Syscall param", "Mismatched", "overlap", "Process terminating",
+	};
+	char line[1024];
+	bool in_error = false;
+	size_t i;
+	FILE *f = fopen(path, "re");
 
-	if (fd < 0)
+	if (!f)
 		return;
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (lseek(fd, 0, SEEK_END) > (off_t)sizeof(buf) - 1)
-		n = pread(fd, buf, sizeof(buf) - 1,
-			  lseek(fd, 0, SEEK_END) - (off_t)sizeof(buf) + 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	for (p = buf + n; p > buf && lines; p--)
-		if (p[-1] == '\n')
-			lines--;
-	fprintf(stderr, "%s", p);
+	while (fgets(line, sizeof(line), f)) {
+		char *body = line;
+
+		/* valgrind lines start with "==PID== " */
+		if (line[0] == '=' && line[1] == '=') {
+			body = strstr(line + 2, "== ");
+			body = body ? body + 3 : line;
+		}
+		if (in_error) {
+			fputs(line, stderr);
+			if (*body == '\n')
+				in_error = false;
+			continue;
+		}
+		for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+			if (strstr(body, errors[i])) {
+				in_error = true;
+				fputs(line, stderr);
+				break;
+			}
+		}
+		if (in_error)
+			continue;
+		for (i = 0; i < sizeof(harness) / sizeof(harness[0]); i++) {
+			if (strstr(line, harness[i]) &&
+			    !strstr(line, "ERROR SUMMARY: 0 ")) {
+				fputs(line, stderr);
+				break;
+			}
+		}
+	}
+	fclose(f);
 }
 
 /* Did valgrind report errors anywhere in the log? */
@@ -92,8 +126,7 @@ static void run_under_valgrind(struct __test_metadata *_metadata,
 	int status, fd;
 	pid_t pid;
 
-	snprintf(prog, sizeof(prog), "%s/build/selftests/libctxfd/%s", CTX_TOP,
-		 name);
+	snprintf(prog, sizeof(prog), "%s/%s", CTX_TESTS_DIR, name);
 	ASSERT_EQ(0, access(prog, X_OK)) TH_LOG("%s is not built", prog);
 	fd = mkstemp(self->log);
 	ASSERT_LE(0, fd);
@@ -125,7 +158,7 @@ static void run_under_valgrind(struct __test_metadata *_metadata,
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
 	    log_has_errors(self->log)) {
-		tail(self->log, 80);
+		print_failures(self->log);
 		unlink(self->log);
 		ASSERT_TRUE(false) TH_LOG("%s under valgrind: wait status %#x",
 					  name, status);

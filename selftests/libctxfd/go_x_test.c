@@ -527,17 +527,19 @@ LIBTEST(TestSimultaneousCancels)
 	while (q < n && n < 100) {
 		ctx_t *parent = ctxs[q++];
 
-		for (i = 0; i < 4; i++, n++)
+		for (i = 0; i < 4; i++, n++) {
 			ASSERT_EQ(0, ctx_with_cancel(parent, &ctxs[n], &cancels[n]));
+		}
 	}
 
 	/* Start all the cancels in a random order. */
 	for (i = 0; i < n; i++)
 		order[i] = i;
 	t_shuffle(order, (size_t)n, (uint64_t)lib_now());
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, pthread_create(&threads[i], NULL, cancel_thread,
 					    cancels[order[i]]));
+	}
 
 	/* Wait on all the contexts in a random order. */
 	t_shuffle(order, (size_t)n, (uint64_t)lib_now() + 1);
