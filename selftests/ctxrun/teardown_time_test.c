@@ -71,16 +71,12 @@ static int cmp_ll(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median_ms(long long *ns)
+/* Sort @ns; its median and minimum in milliseconds. */
+static void stats_ms(long long *ns, double *median, double *min)
 {
 	qsort(ns, ROUNDS, sizeof(*ns), cmp_ll);
-	return (double)ns[ROUNDS / 2] / 1e6;
-}
-
-/* After median_ms(): sorted. */
-static double min_ms(const long long *ns)
-{
-	return (double)ns[0] / 1e6;
+	*median = (double)ns[ROUNDS / 2] / 1e6;
+	*min = (double)ns[0] / 1e6;
 }
 
 FIXTURE(tt) {
@@ -168,6 +164,7 @@ static long long round_ctxrun(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(tt, tear_down_1000_processes, 1200)
 {
 	long long attach[ROUNDS], ctxrun[ROUNDS], pgid[ROUNDS];
+	double med[3], min[3];
 	int i;
 
 	for (i = 0; i < ROUNDS; i++) {
@@ -177,11 +174,13 @@ TEST_F_TIMEOUT(tt, tear_down_1000_processes, 1200)
 		TH_LOG("round %d: ATTACH %.1f ms, ctxrun %.1f ms, kill -PGID %.1f ms",
 		       i, attach[i] / 1e6, ctxrun[i] / 1e6, pgid[i] / 1e6);
 	}
-	ksft_print_msg("teardown of %d processes until all reaped, 0 survivors, median (min) of %d: "
-		       "ATTACH %.1f (%.1f) ms, ctxrun -s KILL %.1f (%.1f) ms, kill -- -PGID %.1f (%.1f) ms\n",
-		       TREE, ROUNDS, median_ms(attach), min_ms(attach),
-		       median_ms(ctxrun), min_ms(ctxrun), median_ms(pgid),
-		       min_ms(pgid));
+	stats_ms(attach, &med[0], &min[0]);
+	stats_ms(ctxrun, &med[1], &min[1]);
+	stats_ms(pgid, &med[2], &min[2]);
+	TH_LOG("teardown of %d processes until all reaped, 0 survivors, median (min) of %d: "
+		       "ATTACH %.1f (%.1f) ms, ctxrun -s KILL %.1f (%.1f) ms, kill -- -PGID %.1f (%.1f) ms",
+		       TREE, ROUNDS, med[0], min[0], med[1], min[1], med[2],
+		       min[2]);
 }
 
 TEST_HARNESS_MAIN
