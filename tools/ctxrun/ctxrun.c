@@ -29,7 +29,9 @@
  * Exit status as timeout(1): COMMAND's, 124 if the context's deadline
  * was exceeded, 125 if ctxrun failed, 126/127 if COMMAND could not be
  * run or found, 137 if COMMAND was killed with SIGKILL after a deadline.
- * COMMAND killed by signal N makes ctxrun die of N (128+N to a shell).
+ * COMMAND killed by signal N makes ctxrun die of N (128+N to a shell),
+ * or of the signal M that canceled ctxrun if there was one (timeout(1)
+ * forwards M, so its COMMAND dies of M).
  */
 #include <ctype.h>
 #include <errno.h>
