@@ -18,8 +18,10 @@
  *    parent->children link).
  *
  * The lost-wakeup loops run 10 000 rounds each; the other races run
- * fewer (see ROUNDS_OTHER) to keep the file within about three minutes
- * under TCG. CTXFD_RACE_ROUNDS scales every count (a percentage).
+ * fewer (ROUNDS_OTHER, ROUNDS_WALK) to keep the file within about two
+ * minutes under TCG on an idle 2-CPU host (it measured 95 s; a loaded
+ * host can take twice that, hence the generous time limits).
+ * CTXFD_RACE_ROUNDS scales every count (a percentage).
  */
 #include "kselftest_harness.h"
 #include "ctxfd_test.h"
@@ -29,8 +31,9 @@
 
 #define ROUNDS_WAKEUP	10000
 #define ROUNDS_OTHER	5000
-#define WAIT_MS		5000	/* a waiter's timeout: hitting it is a failure */
-#define ROUND_MS	20000	/* how long the main thread waits for a round */
+#define ROUNDS_WALK	2000	/* 8 children per round */
+#define WAIT_MS		10000	/* a waiter's timeout: hitting it is a failure */
+#define ROUND_MS	30000	/* how long the main thread waits for a round */
 #define SPIN_MAX	2048	/* random delay, in busy-loop iterations */
 
 static int rounds(int base)
@@ -57,14 +60,41 @@ static double ms_since(__u64 start)
 }
 
 /*
+ * A two-thread barrier that spins: both sides leave it within
+ * nanoseconds of each other (a futex barrier releases the sleeper a
+ * wakeup latency late, and costs two context switches per round). Yields
+ * now and then, so that it also works with both threads on one CPU.
+ */
+struct spin_barrier {
+	unsigned int arrived;
+	unsigned int generation;
+};
+
+static void sb_wait(struct spin_barrier *b)
+{
+	unsigned int gen = __atomic_load_n(&b->generation, __ATOMIC_ACQUIRE);
+	unsigned int n = 0;
+
+	if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_ACQ_REL) == 2) {
+		__atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&b->generation, gen + 1, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) == gen)
+		if (++n % 256 == 0)
+			sched_yield();
+}
+
+/*
  * Two threads working in rounds: the main thread (the test, pinned to
  * CPU 1) prepares a round, both meet at @go, each spins for its random
- * delay and acts; the helper (pinned to CPU 0) runs @round and posts one
- * byte on @done. Only the main thread asserts.
+ * delay and acts; the helper (pinned to CPU 0) runs @round and bumps
+ * @rounds_done. Only the main thread asserts.
  */
 struct duo {
-	pthread_barrier_t go;
-	int done[2];
+	struct spin_barrier go;
+	unsigned int rounds_done;
+	unsigned int rounds_started;
 	volatile int stop;
 	void (*round)(struct duo *d);
 	unsigned int spin;	/* the helper's delay this round */
@@ -90,13 +120,12 @@ static void *duo_helper(void *arg)
 
 	t_pin_cpu(0);
 	for (;;) {
-		pthread_barrier_wait(&d->go);
+		sb_wait(&d->go);
 		if (d->stop)
 			break;
 		spin(d->spin);
 		d->round(d);
-		if (!t_sync_post(d->done[1]))
-			break;
+		__atomic_add_fetch(&d->rounds_done, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -106,10 +135,6 @@ static int duo_start(struct duo *d, void (*round)(struct duo *d))
 	memset(d, 0, sizeof(*d));
 	d->round = round;
 	d->epfd = -1;
-	if (pipe2(d->done, O_CLOEXEC))
-		return -1;
-	if (pthread_barrier_init(&d->go, NULL, 2))
-		return -1;
 	if (pthread_create(&d->thread, NULL, duo_helper, d))
 		return -1;
 	d->started = true;
@@ -122,12 +147,36 @@ static void duo_stop(struct duo *d)
 	if (!d->started)
 		return;
 	d->stop = 1;
-	pthread_barrier_wait(&d->go);
+	sb_wait(&d->go);
 	pthread_join(d->thread, NULL);
-	pthread_barrier_destroy(&d->go);
-	close(d->done[0]);
-	close(d->done[1]);
 	d->started = false;
+}
+
+/* Release the helper for one round (after the caller set it up). */
+static void duo_go(struct duo *d)
+{
+	d->rounds_started++;
+	sb_wait(&d->go);
+}
+
+/*
+ * Wait, at most ROUND_MS, until the helper finished the round; false if
+ * it did not (it is stuck: a lost wakeup).
+ */
+static bool duo_wait(struct duo *d)
+{
+	__u64 end = t_now_ns(CLOCK_MONOTONIC) + ROUND_MS * 1000000ULL;
+	unsigned int n = 0;
+
+	while (__atomic_load_n(&d->rounds_done, __ATOMIC_ACQUIRE) !=
+	       d->rounds_started) {
+		if (++n % 256 == 0) {
+			if (t_now_ns(CLOCK_MONOTONIC) > end)
+				return false;
+			sched_yield();
+		}
+	}
+	return true;
 }
 
 FIXTURE(race) {
@@ -235,13 +284,13 @@ static void lost_wakeup_loop(struct __test_metadata *_metadata,
 		}
 		d->fd = c;
 		pick_spins(self, &mine);
-		pthread_barrier_wait(&d->go);
+		duo_go(d);
 		spin(mine);
 		if (!timeout_ns) {
 			ASSERT_EQ(0, t_cancel(c, 0, NULL));
 		}
 		t_done = t_now_ns(CLOCK_MONOTONIC);
-		ASSERT_TRUE(t_sync_wait(d->done[0], ROUND_MS))
+		ASSERT_TRUE(duo_wait(d))
 			TH_LOG("round %d: %s never returned: lost wakeup",
 			       i, names[how]);
 		if (how == W_READ) {
@@ -272,23 +321,23 @@ static void lost_wakeup_loop(struct __test_metadata *_metadata,
 		       names[how], n, ms_since(start), raced);
 }
 
-TEST_F_TIMEOUT(race, poll_wakeup_by_cancel_on_other_cpu_is_never_lost, 120)
+TEST_F_TIMEOUT(race, poll_wakeup_by_cancel_on_other_cpu_is_never_lost, 300)
 {
 	lost_wakeup_loop(_metadata, self, W_POLL, 0);
 }
 
-TEST_F_TIMEOUT(race, epoll_wakeup_by_cancel_on_other_cpu_is_never_lost, 120)
+TEST_F_TIMEOUT(race, epoll_wakeup_by_cancel_on_other_cpu_is_never_lost, 300)
 {
 	lost_wakeup_loop(_metadata, self, W_EPOLL, 0);
 }
 
 TEST_F_TIMEOUT(race, blocking_read_wakeup_by_cancel_on_other_cpu_is_never_lost,
-	       120)
+	       300)
 {
 	lost_wakeup_loop(_metadata, self, W_READ, 0);
 }
 
-TEST_F_TIMEOUT(race, poll_wakeup_by_deadline_timer_is_never_lost, 120)
+TEST_F_TIMEOUT(race, poll_wakeup_by_deadline_timer_is_never_lost, 300)
 {
 	lost_wakeup_loop(_metadata, self, W_POLL, 20000);
 }
@@ -301,7 +350,7 @@ static void round_cancel_child(struct duo *d)
 	d->err = d->ret ? errno : 0;
 }
 
-TEST_F_TIMEOUT(race, parent_and_child_cancel_give_child_one_whole_cause, 120)
+TEST_F_TIMEOUT(race, parent_and_child_cancel_give_child_one_whole_cause, 300)
 {
 	int n = rounds(ROUNDS_OTHER), i, by_parent = 0, by_child = 0;
 	struct duo *d = &self->duo;
@@ -321,10 +370,10 @@ TEST_F_TIMEOUT(race, parent_and_child_cancel_give_child_one_whole_cause, 120)
 		ASSERT_LE(0, g);
 		d->fd = c;
 		pick_spins(self, &mine);
-		pthread_barrier_wait(&d->go);
+		duo_go(d);
 		spin(mine);
 		ASSERT_EQ(0, t_cancel(r, 1, "parent"));
-		ASSERT_TRUE(t_sync_wait(d->done[0], ROUND_MS));
+		ASSERT_TRUE(duo_wait(d));
 		ASSERT_EQ(0, d->ret) TH_LOG("child cancel: %s",
 					    strerror(d->err));
 
@@ -386,7 +435,7 @@ static void round_create_kids(struct duo *d)
 	}
 }
 
-TEST_F_TIMEOUT(race, children_created_during_parent_cancel_are_all_done, 120)
+TEST_F_TIMEOUT(race, children_created_during_parent_cancel_are_all_done, 300)
 {
 	int n = rounds(ROUNDS_OTHER), i, j, max = 64, total = 0, early = 0;
 	struct duo *d = &self->duo;
@@ -408,7 +457,7 @@ TEST_F_TIMEOUT(race, children_created_during_parent_cancel_are_all_done, 120)
 		d->canceled = 0;
 		pick_spins(self, &mine);
 		mine *= 4;	/* let a few children appear first */
-		pthread_barrier_wait(&d->go);
+		duo_go(d);
 		spin(mine);
 		ASSERT_EQ(0, t_cancel(r, 3, "parent"));
 		/* Every child whose creation returned so far is done now. */
@@ -421,7 +470,7 @@ TEST_F_TIMEOUT(race, children_created_during_parent_cancel_are_all_done, 120)
 		}
 		ASSERT_EQ(0, t_nr_children(r));
 		__atomic_store_n(&d->canceled, 1, __ATOMIC_RELEASE);
-		ASSERT_TRUE(t_sync_wait(d->done[0], ROUND_MS));
+		ASSERT_TRUE(duo_wait(d));
 
 		all = d->nr_kids;
 		for (j = 0; j < all; j++) {
@@ -475,7 +524,7 @@ static void round_close_both(struct duo *d)
 
 /* One thread closes the original fd, another cancels through its dup. */
 TEST_F_TIMEOUT(race, close_of_cancel_fd_and_cancel_through_dup_both_succeed,
-	       120)
+	       300)
 {
 	int n = rounds(ROUNDS_OTHER), i;
 	struct duo *d = &self->duo;
@@ -494,11 +543,11 @@ TEST_F_TIMEOUT(race, close_of_cancel_fd_and_cancel_through_dup_both_succeed,
 		ASSERT_LE(0, w);
 		d->fd = c;
 		pick_spins(self, &mine);
-		pthread_barrier_wait(&d->go);
+		duo_go(d);
 		spin(mine);
 		ASSERT_EQ(0, t_cancel(dup_fd, 7, "dup"))
 			TH_LOG("round %d: %s", i, strerror(errno));
-		ASSERT_TRUE(t_sync_wait(d->done[0], ROUND_MS));
+		ASSERT_TRUE(duo_wait(d));
 		ASSERT_EQ(0, d->ret) TH_LOG("close: %s", strerror(d->err));
 		ASSERT_TRUE(t_readable(w, 0));
 		ASSERT_EQ(0, t_info(w, &info));
@@ -525,7 +574,7 @@ TEST_F_TIMEOUT(race, close_of_cancel_fd_and_cancel_through_dup_both_succeed,
  * ECANCELED). Either way the context ends up done, never half.
  */
 TEST_F_TIMEOUT(race, last_close_racing_cancel_through_dup_leaves_context_done,
-	       120)
+	       300)
 {
 	int n = rounds(ROUNDS_OTHER), i, won = 0, lost = 0;
 	struct duo *d = &self->duo;
@@ -545,11 +594,11 @@ TEST_F_TIMEOUT(race, last_close_racing_cancel_through_dup_leaves_context_done,
 		d->fd = c;
 		d->fd2 = dup_fd;
 		pick_spins(self, &mine);
-		pthread_barrier_wait(&d->go);
+		duo_go(d);
 		spin(mine);
 		ret = t_cancel(dup_fd, 7, "dup");
 		err = errno;
-		ASSERT_TRUE(t_sync_wait(d->done[0], ROUND_MS));
+		ASSERT_TRUE(duo_wait(d));
 		ASSERT_EQ(0, d->ret) TH_LOG("close: %s", strerror(d->err));
 		ASSERT_TRUE(t_readable(w, 0)) TH_LOG("round %d: not done", i);
 		ASSERT_EQ(0, t_info(w, &info));
@@ -628,7 +677,7 @@ static void *churn_thread(void *arg)
 }
 
 TEST_F_TIMEOUT(race, two_threads_creating_and_canceling_children_leave_none,
-	       120)
+	       300)
 {
 	int n = rounds(ROUNDS_OTHER) * 2;
 	pthread_barrier_t go;
@@ -670,9 +719,9 @@ static void round_close_kids(struct duo *d)
 	d->ret = 0;
 }
 
-TEST_F_TIMEOUT(race, child_last_close_racing_parent_cancel_walk_is_clean, 120)
+TEST_F_TIMEOUT(race, child_last_close_racing_parent_cancel_walk_is_clean, 300)
 {
-	int n = rounds(ROUNDS_OTHER), i, j, kids_n = 8;
+	int n = rounds(ROUNDS_WALK), i, j, kids_n = 8;
 	struct duo *d = &self->duo;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 	int kids[8], grand[8];
@@ -701,10 +750,10 @@ TEST_F_TIMEOUT(race, child_last_close_racing_parent_cancel_walk_is_clean, 120)
 			}
 		}
 		pick_spins(self, &mine);
-		pthread_barrier_wait(&d->go);
+		duo_go(d);
 		spin(mine);
 		ASSERT_EQ(0, t_cancel(r, 4, "walk"));
-		ASSERT_TRUE(t_sync_wait(d->done[0], ROUND_MS));
+		ASSERT_TRUE(duo_wait(d));
 		ASSERT_EQ(0, t_nr_children(r));
 		for (j = 0; j < kids_n; j++) {
 			if (grand[j] < 0)
