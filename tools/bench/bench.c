@@ -236,6 +236,26 @@ void bench_override(struct bench_result *r, double value, double baseline,
 		 r->figure, value, r->unit, baseline, r->unit, ratio);
 }
 
+/* Replace non-finite numbers printed as values ("nan", "-inf") by null. */
+static void json_fix_nonfinite(char *s)
+{
+	static const char *const bad[] = { "-nan", "nan", "-inf", "inf" };
+	char *p = s;
+
+	while ((p = strstr(p, ": "))) {
+		p += 2;
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			size_t n = strlen(bad[i]);
+
+			if (!strncmp(p, bad[i], n)) {
+				memmove(p + 4, p + n, strlen(p + n) + 1);
+				memcpy(p, "null", 4);
+				break;
+			}
+		}
+	}
+}
+
 void bench_detail(struct bench_result *r, const char *fmt, ...)
 {
 	size_t len = strlen(r->detail);
@@ -244,6 +264,7 @@ void bench_detail(struct bench_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->detail + len, sizeof(r->detail) - len, fmt, ap);
 	va_end(ap);
+	json_fix_nonfinite(r->detail + len);
 }
 
 static const char *target_str(const struct bench_result *r, char *buf,

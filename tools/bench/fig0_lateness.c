@@ -106,7 +106,6 @@ void fig0_lateness(void)
 		die("out of memory");
 	pin_cpu(0);
 	root = check(kctx_root(), "root");
-	spinners_start();
 
 	for (int run = 0; run < runs; run++) {
 		int kc = 0, kt = 0;
@@ -142,7 +141,6 @@ void fig0_lateness(void)
 			 run + 1, runs, med_c[run], med_t[run], p99_c[run],
 			 p99_t[run]);
 	}
-	spinners_stop();
 	close(root);
 
 	stats_of(all_c, nc, &sc);

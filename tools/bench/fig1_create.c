@@ -103,7 +103,7 @@ static bool only(uint64_t slice)
 
 void fig1_create(void)
 {
-	uint64_t slice = (uint64_t)(20e6 * bench_scale);	/* 20 ms */
+	uint64_t slice = (uint64_t)(50e6 * bench_scale);	/* 50 ms */
 	int runs = bench_runs;
 	double c[runs], e[runs], ratio[runs];
 	double per[NR_VARIANTS][runs];

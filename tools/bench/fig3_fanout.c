@@ -178,7 +178,6 @@ void fig3_fanout(void)
 	raise_nofile(100000 + 1000);
 	raise_node_limit(200000);
 	pin_cpu(0);
-	spinners_start();
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		int n = sizes[k];
 		double c[runs], e[runs], ratio[runs];
@@ -214,5 +213,4 @@ void fig3_fanout(void)
 			     median_of(fl, runs),
 			     median_of(fl, runs) / median_of(e, runs));
 	}
-	spinners_stop();
 }

@@ -183,7 +183,7 @@ static double scaling(enum kind kind, uint64_t slice, double *one,
 
 void fig6_threads(void)
 {
-	uint64_t slice = (uint64_t)(30e6 * bench_scale);	/* 30 ms */
+	uint64_t slice = (uint64_t)(100e6 * bench_scale);	/* 100 ms */
 	int runs = bench_runs;
 	double one[NR_KINDS][runs], two[NR_KINDS][runs], ratio[NR_KINDS][runs];
 	struct bench_result *r;

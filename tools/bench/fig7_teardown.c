@@ -14,10 +14,12 @@
  * Runs alternate. Ratio = ctxfd time / kill time, target <= 1.2.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -122,6 +124,48 @@ static int reap(int n)
 	return got;
 }
 
+/*
+ * Processes of process group @pgid still there, and how many of them the
+ * bench has become the parent of (orphans reparented to the subreaper).
+ */
+static int scan_group(pid_t pgid, int *reparented)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	*reparented = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[300], buf[512], *p;
+		int ppid, pgrp, fd;
+		ssize_t len;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 2, "%*c %d %d", &ppid, &pgrp) != 2)
+			continue;
+		if (pgrp != pgid)
+			continue;
+		n++;
+		if (ppid == getpid())
+			(*reparented)++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* One teardown in ms; *survivors gets what was not reaped in time. */
 static double teardown_once(bool ctxfd, int *survivors)
 {
@@ -155,6 +199,11 @@ static double teardown_once(bool ctxfd, int *survivors)
 	bench_mark("fig7 %s all reaped", ctxfd ? "ctxfd" : "kill");
 	*survivors = TREE_SIZE - reaped;
 	if (*survivors) {
+		int rep, left = scan_group(leader, &rep);
+
+		progress("%s: %d of %d processes survived %d s; %d still in the group, %d of them orphans reparented to the bench (subreaper)",
+			 ctxfd ? "ctxfd" : "kill", *survivors, TREE_SIZE,
+			 REAP_LIMIT_S, left, rep);
 		kill(-leader, SIGKILL);
 		reap(*survivors);
 	}

@@ -116,7 +116,7 @@ void fig8_err(void)
 		"raw: poll(ctxfd, 0) vs eventfd read (no lib)",
 #endif
 	};
-	uint64_t slice = (uint64_t)(10e6 * bench_scale);	/* 10 ms */
+	uint64_t slice = (uint64_t)(30e6 * bench_scale);	/* 30 ms */
 	int runs = bench_runs;
 	double c[3][runs], e[runs], ratio[3][runs], raw[runs], raw_ratio[runs];
 	struct target t;
