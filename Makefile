@@ -64,7 +64,6 @@ $(KMOD_DIR)/ctxfd.ko: $(KMOD_SRCS)
 include selftests/selftests.mk
 -include lib/lib.mk
 -include tools/tools.mk
--include tools/bench/bench.mk
 include tools/demo/demo.mk
 -include tools/bench/bench.mk
 
