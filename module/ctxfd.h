@@ -294,6 +294,37 @@ void ctxfd_attach_fire(struct ctxfd_node *node);
 long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 			unsigned int usize);
 
+/**
+ * struct ctxfd_pidset - the processes of one teardown
+ * @list: members in the order they were found (parents before children),
+ *	each holding a struct pid reference.
+ * @slots: open-addressing hash of the same pointers, at most half full.
+ * @nr: number of members.
+ * @cap: room in @list.
+ * @bits: log2 of the number of @slots.
+ *
+ * Owned by one attachment's fire path; no lock.
+ */
+struct ctxfd_pidset {
+	struct pid **list;
+	struct pid **slots;
+	unsigned int nr;
+	unsigned int cap;
+	unsigned int bits;
+};
+
+/* teardown.c */
+struct cred;
+bool ctxfd_task_untouchable(struct task_struct *t);
+void ctxfd_pidset_free(struct ctxfd_pidset *set);
+int ctxfd_tree_collect(struct pid *leader_pid, u64 flags,
+		       struct ctxfd_pidset *set);
+unsigned int ctxfd_tree_signal(struct ctxfd_pidset *set,
+			       const struct cred *cred, int sig,
+			       bool skip_dying);
+void ctxfd_tree_kill(struct pid *leader_pid, u64 flags,
+		     const struct cred *cred, struct ctxfd_pidset *set);
+
 /* file.c */
 extern const struct file_operations ctxfd_fops;
 int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,

@@ -116,18 +116,25 @@ int ctxfd_deadline_prepare(struct ctxfd_node *node,
 		own = ktime_add(now, own);
 	}
 
+	/*
+	 * Copy (and so validate) the cause first: whether a request is
+	 * refused must not depend on the deadline the parent happens to have.
+	 */
+	msg = ctxfd_msg_from_user(&args->deadline_cause);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+
 	if (node->deadline != KTIME_MAX &&
 	    ctxfd_to_mono(node->deadline, node->clockid) <
-	    ctxfd_to_mono(own, clockid))
+	    ctxfd_to_mono(own, clockid)) {
+		ctxfd_msg_put(msg);
 		return 0;
+	}
 
 	timer = kzalloc(sizeof(*timer), GFP_KERNEL_ACCOUNT);
-	if (!timer)
+	if (!timer) {
+		ctxfd_msg_put(msg);
 		return -ENOMEM;
-	msg = ctxfd_msg_from_user(&args->deadline_cause);
-	if (IS_ERR(msg)) {
-		kfree(timer);
-		return PTR_ERR(msg);
 	}
 	hrtimer_setup(&timer->timer, ctxfd_deadline_fire, clockid,
 		      HRTIMER_MODE_ABS_SOFT);

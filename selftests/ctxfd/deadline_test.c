@@ -405,14 +405,13 @@ TEST_F(deadline, deadline_fires_when_creator_has_exited)
 	ASSERT_LE(0, creator);
 	if (creator == 0) {
 		int c = t_child_timeout(self->root, 100 * MS);
-		pid_t holder;
+		pid_t holder, creator_pid = getpid();
 
 		if (c < 0)
 			_exit(1);
 		holder = fork();
 		if (holder == 0) {
 			struct ctxfd_info info;
-			pid_t creator_pid = getppid();
 
 			/* Wait for the creator to be gone, then for the deadline. */
 			while (getppid() == creator_pid)

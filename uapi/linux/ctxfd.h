@@ -244,7 +244,8 @@ struct ctxfd_info {
  * struct ctxfd_lookup - argument of CTXFD_IOC_LOOKUP (Go's ctx.Value)
  * @flags: must be zero.
  * @key: pointer to the key.
- * @value: pointer to a buffer of @value_len bytes for the value.
+ * @value: pointer to a buffer of @value_len bytes for the value; 0 if
+ *	@value_len is 0 (EINVAL otherwise).
  * @key_len: length of the key, 1 .. max_key_len.
  * @value_len: in: size of the @value buffer; out: length of the value.
  * @owner_id: out: id of the context that holds the binding found.
@@ -276,13 +277,17 @@ struct ctxfd_lookup {
 #define CTXFD_ATTACH_FLAGS_ALL		(CTXFD_ATTACH_DESCENDANTS | \
 					 CTXFD_ATTACH_DESCENDANTS_ONLY)
 
+/** CTXFD_ATTACH_GRACE_MAX_NS - the longest grace period: one day. */
+#define CTXFD_ATTACH_GRACE_MAX_NS	(86400ULL * 1000000000ULL)
+
 /**
  * struct ctxfd_attach - argument of CTXFD_IOC_ATTACH
  * @flags: CTXFD_ATTACH_* flags.
  * @pidfd: a pidfd of the process to attach (pidfd_open(2)).
- * @signal: the signal sent when the context is done, 1 .. SIGRTMAX.
+ * @signal: the signal sent when the context is done, 1 .. SIGRTMAX (64).
  * @grace_ns: if non-zero, SIGKILL follows after this many nanoseconds to
- *	whatever is still alive.
+ *	whatever is still alive; at most %CTXFD_ATTACH_GRACE_MAX_NS, and 0
+ *	with SIGKILL.
  * @pid: the process's pid in the caller's pid namespace. The kernel looks
  *	it up and requires @pidfd to refer to that very process, so a pid
  *	reused before the call is refused (ESRCH), and keeps a reference to
@@ -290,8 +295,14 @@ struct ctxfd_lookup {
  * @__reserved: must be zero.
  *
  * The caller must be allowed to send @signal to the process, now and
- * again when the context is done (checked against the caller's
- * credentials saved at attach time).
+ * again when the context is done: kill(2)'s rules, checked against the
+ * caller's credentials saved at attach time. Signals arrive as from
+ * kill(2) by the attacher (SI_USER, si_uid the attacher's uid; si_pid
+ * is the kernel worker that delivered them, 0 if not visible). When the
+ * context is done, the processes of the teardown are collected at once;
+ * with a descendants flag, SIGKILL first stops the whole tree with
+ * SIGSTOP, so nothing forks or slips away meanwhile. Watch-only fds may
+ * attach: attaching cancels nothing.
  */
 struct ctxfd_attach {
 	__u64 flags;
