@@ -33,7 +33,7 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
 	    -Wstrict-prototypes -Wmissing-prototypes
 UAPI_CFLAGS := -I$(TOP)/uapi
 
-.PHONY: all module selftests lib tools check demo clean help deps
+.PHONY: all module selftests lib tools check demo clean help deps install-module
 all: module lib selftests tools
 
 help:
@@ -60,6 +60,15 @@ $(KMOD_DIR)/ctxfd.ko: $(KMOD_SRCS)
 	@for f in $(KMOD_SRCS); do mkdir -p $(KMOD_DIR)/$$(dirname $$f); \
 		cp -p $$f $(KMOD_DIR)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(KMOD_DIR) modules
+
+# Install the module for KVER (extra/), its udev rule, and refresh the
+# module index so that the first open of /dev/ctxfd loads it.
+install-module: module
+	install -D -m 644 $(KMOD_DIR)/ctxfd.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/extra/ctxfd.ko
+	install -D -m 644 tools/udev/60-ctxfd.rules \
+		$(DESTDIR)/lib/udev/rules.d/60-ctxfd.rules
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 
 include selftests/selftests.mk
 -include lib/lib.mk
