@@ -821,3 +821,164 @@ static inline pid_t t_ppid(pid_t pid)
 }
 
 #endif /* CTXFD_TEST_PROC_H */
+
+/*
+ * Helpers for the stress group (selftests/stress/): seeds and scale from
+ * the environment, and the per-user charges of debugfs ctxfd/users.
+ *
+ *   CTXFD_STRESS_SEED   the seed (decimal or 0x hex); default: from the
+ *                       clock and pid, printed so a run can be repeated
+ *   CTXFD_STRESS_SCALE  multiplies the amount of work (default 1; a
+ *                       fraction such as 0.25 makes it smaller)
+ */
+#ifndef CTXFD_TEST_STRESS_H
+#define CTXFD_TEST_STRESS_H
+
+#define T_USERS_FILE "/sys/kernel/debug/ctxfd/users"
+
+/* The seed of this run, printed as "# seed: N" the first time. */
+static inline __u64 t_stress_seed(void)
+{
+	static __u64 seed;
+	const char *s;
+
+	if (seed)
+		return seed;
+	s = getenv("CTXFD_STRESS_SEED");
+	if (s && *s)
+		seed = strtoull(s, NULL, 0);
+	else
+		seed = t_now_ns(CLOCK_REALTIME) ^ ((__u64)getpid() << 32);
+	if (!seed)
+		seed = 1;
+	printf("# seed: %llu (CTXFD_STRESS_SEED=%llu reproduces the choices)\n",
+	       (unsigned long long)seed, (unsigned long long)seed);
+	fflush(stdout);
+	return seed;
+}
+
+/* CTXFD_STRESS_SCALE, default 1.0; never below 0.001. */
+static inline double t_stress_scale(void)
+{
+	const char *s = getenv("CTXFD_STRESS_SCALE");
+	double v = s && *s ? strtod(s, NULL) : 1.0;
+
+	return v >= 0.001 ? v : 1.0;
+}
+
+/* @n scaled by CTXFD_STRESS_SCALE, at least @min. */
+static inline long t_scaled(long n, long min)
+{
+	long v = (long)((double)n * t_stress_scale());
+
+	return v >= min ? v : min;
+}
+
+/* A seed for one of many workers, derived from the run's seed. */
+static inline __u64 t_sub_seed(__u64 seed, __u64 a, __u64 b)
+{
+	__u64 st = seed ^ (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL);
+
+	if (!st)
+		st = 1;
+	t_rand(&st);
+	t_rand(&st);
+	return st ? st : 1;
+}
+
+/* Is the per-user charge table readable (debugfs mounted, root)? */
+static inline bool t_charges_available(void)
+{
+	return access(T_USERS_FILE, R_OK) == 0;
+}
+
+/* Objects charged to @uid (debugfs ctxfd/users): 0 if none, -1 on error. */
+static inline long t_charged(uid_t uid)
+{
+	char buf[8192], *line, *save = NULL;
+	unsigned int u;
+	long n;
+
+	if (t_read_file(T_USERS_FILE, buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%u %ld", &u, &n) == 2 && u == uid)
+			return n;
+	return 0;
+}
+
+/*
+ * Wait at most @timeout_ms for the charge of @uid to be @want (work items
+ * free fired attachments, io_uring puts its files late); the last value
+ * read.
+ */
+static inline long t_wait_charged(uid_t uid, long want, int timeout_ms)
+{
+	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
+	long n;
+
+	for (;;) {
+		n = t_charged(uid);
+		if (n == want || n < 0 || t_now_ns(CLOCK_MONOTONIC) > end)
+			return n;
+		usleep(2000);
+	}
+}
+
+/* Milliseconds since @start_ns (CLOCK_MONOTONIC). */
+static inline double t_ms_since(__u64 start_ns)
+{
+	return (double)(t_now_ns(CLOCK_MONOTONIC) - start_ns) / 1e6;
+}
+
+/* Write @val to the file @path; 0 or -1 with errno. */
+static inline int t_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), saved;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/*
+ * In children and threads, where ASSERT_* cannot be used: print a "# "
+ * line naming the step and errno, and return @code from the function.
+ */
+#define T_FAIL_IF(cond, code, fmt, ...) do {				\
+	if (cond) {							\
+		fprintf(stderr, "# step %d: " fmt " (errno %d: %s)\n",	\
+			(int)(code), ##__VA_ARGS__, errno, strerror(errno));	\
+		return (code);						\
+	}								\
+} while (0)
+
+/*
+ * Fork, become @uid (uid, gid and no groups; as it is if already
+ * unprivileged and @uid is ours), run @fn(@arg) and return its exit status
+ * (its return value, 128 + signal if killed, 100 if dropping failed).
+ */
+static inline int t_run_as(uid_t uid, int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (getuid() != uid && t_drop_to(uid))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	return t_wait_status(pid);
+}
+
+#endif /* CTXFD_TEST_STRESS_H */
