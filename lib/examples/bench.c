@@ -11,10 +11,12 @@
  *                       the releases, against the raw ioctls (CREATE,
  *                       CANCEL, close) and against eventfd() + close().
  *
- * Each figure is the median of RUNS timed slices; the ratios compare
- * slices measured back to back.
+ * Each figure is the median of RUNS rounds; a round times every operation
+ * for a short slice, back to back, so that a noisy host (TCG shares its
+ * CPUs) disturbs both sides of a ratio alike; ratios are taken per round,
+ * then their median is reported.
  *
- *   bench [RUNS]        (default 7)
+ *   bench [RUNS [SLICE_MS]]   (default 31 rounds of 20 ms slices)
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,7 +31,7 @@
 #include <linux/ctxfd.h>
 #include <ctxfd.h>
 
-#define MAX_RUNS 64
+#define MAX_RUNS 256
 
 static double now(void)
 {
@@ -141,14 +143,17 @@ static double measure(enum what w, double slice)
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 7;
+	int runs = argc > 1 ? atoi(argv[1]) : 31;
+	double slice = (argc > 2 ? atof(argv[2]) : 20) * 1e6;
 	double v[NR_WHAT][MAX_RUNS], r_err[MAX_RUNS], r_wait[MAX_RUNS];
 	double r_poll[MAX_RUNS], r_create[MAX_RUNS];
 	ctx_cancel_t *c1, *c2;
 	int run, w;
 
 	if (runs < 1 || runs > MAX_RUNS)
-		runs = 7;
+		runs = 31;
+	if (slice < 1e6)
+		slice = 20e6;
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ctx_with_cancel(ctx_background(), &active, &c1) ||
 	    ctx_with_cancel(ctx_background(), &done, &c2)) {
@@ -158,10 +163,10 @@ int main(int argc, char **argv)
 	ctx_cancel(c2);
 	raw_parent = ctx_cancel_fd(c1, 0);
 	for (w = 0; w < NR_WHAT; w++)	/* warm up */
-		measure(w, 20e6);
+		measure(w, slice);
 	for (run = 0; run < runs; run++) {
 		for (w = 0; w < NR_WHAT; w++)
-			v[w][run] = measure(w, 100e6);
+			v[w][run] = measure(w, slice);
 		r_err[run] = v[ERR_ACTIVE][run] / v[EVENTFD_READ][run];
 		r_wait[run] = v[WAIT0][run] / v[EVENTFD_READ][run];
 		r_poll[run] = v[POLL0][run] / v[EVENTFD_READ][run];

@@ -10,7 +10,9 @@
  * Suppressed: only the thread-local storage of the library's own threads
  * still alive at exit (libctxfd.supp says why).
  *
- * The inner tests see CTX_TEST_SLOWDOWN=20 (valgrind in TCG is slow).
+ * The inner tests see CTX_TEST_SLOWDOWN=20 (valgrind in TCG is slow:
+ * timeouts grow) and CTX_TEST_SHORT=1 (loops that repeat a behaviour to
+ * catch races run fewer times, like Go's testing.Short()).
  * CTX_TESTS_DIR (build/selftests/libctxfd) and CTX_TOP come from
  * lib/lib.mk.
  */
@@ -123,6 +125,7 @@ static void run_under_valgrind(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(valgrind) *self, const char *name)
 {
 	char prog[512];
+	__u64 start;
 	int status, fd;
 	pid_t pid;
 
@@ -130,6 +133,7 @@ static void run_under_valgrind(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, access(prog, X_OK)) TH_LOG("%s is not built", prog);
 	fd = mkstemp(self->log);
 	ASSERT_LE(0, fd);
+	start = t_now_ns(CLOCK_MONOTONIC);
 
 	fflush(stdout);
 	fflush(stderr);
@@ -139,6 +143,7 @@ static void run_under_valgrind(struct __test_metadata *_metadata,
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		setenv("CTX_TEST_SLOWDOWN", "20", 1);
+		setenv("CTX_TEST_SHORT", "1", 1);
 		execl(VALGRIND, VALGRIND, "--leak-check=full",
 		      "--errors-for-leak-kinds=definite,possible",
 		      "--show-leak-kinds=definite,possible",
@@ -151,6 +156,8 @@ static void run_under_valgrind(struct __test_metadata *_metadata,
 	}
 	close(fd);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ksft_print_msg("%s: %.0f s under valgrind\n", name,
+		       (double)(t_now_ns(CLOCK_MONOTONIC) - start) / 1e9);
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP) {
 		unlink(self->log);

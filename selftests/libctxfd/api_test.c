@@ -475,26 +475,31 @@ LIBTEST(NeverDoneKinds)
 	ctx_release(c);
 }
 
+/*
+ * A deep chain, each level released as soon as the next exists: the
+ * kernel keeps the fd-less ancestors alive for the leaf, and lookups walk
+ * them all.
+ */
 LIBTEST(DeepChain)
 {
-	enum { DEPTH = 2000 };
-	static ctx_t *chain[DEPTH];
+	const int DEPTH = lib_iterations(5000);
+	ctx_t *leaf, *next;
 	char buf[8];
 	int i;
 
-	ASSERT_TRUE(t_raise_nofile(DEPTH + 256));
-	ASSERT_EQ(0, ctx_with_value(ctx_background(), "root", "r", 1, &chain[0]));
+	ASSERT_EQ(0, ctx_with_value(ctx_background(), "root", "r", 1, &leaf));
 	for (i = 1; i < DEPTH; i++) {
-		ASSERT_EQ(0, i % 2 ?
-			  ctx_with_value(chain[i - 1], "k", "v", 1, &chain[i]) :
-			  ctx_without_cancel(chain[i - 1], &chain[i]));
+		int ret = i % 2 ? ctx_with_value(leaf, "k", "v", 1, &next) :
+				  ctx_without_cancel(leaf, &next);
+
+		ASSERT_EQ(0, ret) TH_LOG("depth %d: %s", i, ctx_last_error());
+		ctx_release(leaf);
+		leaf = next;
 	}
-	EXPECT_EQ(1, ctx_value(chain[DEPTH - 1], "root", buf, sizeof(buf)));
-	/* Release from the root: the kernel keeps what the leaf needs. */
-	for (i = 0; i < DEPTH - 1; i++)
-		ctx_release(chain[i]);
-	EXPECT_EQ(1, ctx_value(chain[DEPTH - 1], "root", buf, sizeof(buf)));
-	ctx_release(chain[DEPTH - 1]);
+	EXPECT_EQ(1, lib_count_ctx_fds());
+	EXPECT_EQ(1, ctx_value(leaf, "root", buf, sizeof(buf)));
+	EXPECT_EQ('r', buf[0]);
+	ctx_release(leaf);
 }
 
 /* ---- observing ---------------------------------------------------------------- */
@@ -537,16 +542,17 @@ LIBTEST(WaitTimesOutOrReturnsErr)
 	ctx_cancel_t *cancel;
 	ctx_t *c;
 
-	ASSERT_EQ(0, ctx_with_timeout(ctx_background(), 30 * CTX_MILLISECOND,
-				      &c, &cancel));
-	EXPECT_EQ(0, ctx_wait(c, 0));
-	EXPECT_EQ(CTX_DEADLINE_EXCEEDED, ctx_wait(c, CTX_FOREVER));
-	EXPECT_EQ(CTX_DEADLINE_EXCEEDED, ctx_wait(c, 0));
+	ASSERT_EQ(0, ctx_with_timeout(ctx_background(), CTX_HOUR, &c, &cancel));
+	EXPECT_EQ(0, ctx_wait(c, 0));			/* a check */
+	EXPECT_EQ(0, ctx_wait(c, 20 * CTX_MILLISECOND));	/* times out */
 	ctx_cancel_release(cancel);
 	ctx_release(c);
 
-	ASSERT_EQ(0, ctx_with_cancel(ctx_background(), &c, &cancel));
-	EXPECT_EQ(0, ctx_wait(c, 20 * CTX_MILLISECOND));
+	ASSERT_EQ(0, ctx_with_timeout(ctx_background(), 30 * CTX_MILLISECOND,
+				      &c, &cancel));
+	EXPECT_EQ(CTX_DEADLINE_EXCEEDED, ctx_wait(c, CTX_FOREVER));
+	EXPECT_EQ(CTX_DEADLINE_EXCEEDED, ctx_wait(c, 0));
+	EXPECT_EQ(CTX_DEADLINE_EXCEEDED, ctx_wait(c, 20 * CTX_MILLISECOND));
 	ctx_cancel_release(cancel);
 	ctx_release(c);
 }
@@ -811,7 +817,7 @@ LIBTEST(StopRacesWithCancel)
 	int i, runs = 0, stops = 0;
 
 	lib_event_init(&race_ran);
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < lib_iterations(100); i++) {
 		struct stop_race r = { 0 };
 		ctx_cancel_t *cancel;
 		pthread_t t;
@@ -850,7 +856,7 @@ static void *hammer_thread(void *arg)
 	struct hammer *h = arg;
 	int i;
 
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < lib_iterations(200); i++) {
 		ctx_cancel_t *cancel;
 		ctx_t *c, *v;
 		char buf[4];
@@ -910,14 +916,17 @@ LIBTEST(KillOnCancel)
 			pause();
 	}
 	ret = ctx_kill_on_cancel(c, pid, SIGTERM, 0, 0);
-	if (ret == -ENOTTY) {
+	if (ret) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		ctx_cancel_release(cancel);
 		ctx_release(c);
-		CTXFD_SKIP("the kernel module has no CTXFD_IOC_ATTACH");
+		if (ret == -ENOTTY)
+			CTXFD_SKIP("the kernel module has no CTXFD_IOC_ATTACH");
+		if (ret == -ENOSYS)	/* valgrind 3.19 lacks pidfd_open */
+			CTXFD_SKIP("no pidfd_open(2) here");
+		ASSERT_EQ(0, ret) TH_LOG("%s", ctx_last_error());
 	}
-	EXPECT_EQ(0, ret) TH_LOG("%s", ctx_last_error());
 	EXPECT_EQ(-EINVAL, ctx_kill_on_cancel(c, pid, 0, 0, 0));
 	EXPECT_EQ(-EINVAL, ctx_kill_on_cancel(c, pid, SIGTERM, -1, 0));
 	EXPECT_EQ(-EINVAL, ctx_kill_on_cancel(c, pid, SIGTERM, 0, 0x80));

@@ -14,6 +14,8 @@
  *  - shortDuration stays short where something must not happen, and
  *    veryLongDuration/quiescent waits become LIB_LONG (finite, generous:
  *    the tests run in TCG, under ASan and valgrind).
+ *  - Loops that repeat a behaviour to catch races run a fifth of their
+ *    iterations in the valgrind group, as Go's do under testing.Short().
  *  - Discarded cancel functions ("c, _ := WithCancel(...)") are released
  *    at the end of the test: C has no garbage collector.
  *  - Causes are (code, message) pairs.
@@ -23,10 +25,12 @@
  *  - The String() checks inside TestBackground, TestTODO, TestWithCancel,
  *    TestDeadline, TestTimeout, TestValues, TestLayers*: contexts have no
  *    String() in C. The rest of those tests is ported.
- *  - TestCustomContextPropagation, TestCustomContextCause: they need a
- *    user-defined implementation of the Context interface (a custom Done
- *    channel, a custom Err); C contexts are kernel objects only.
  * Ported as analogs:
+ *  - TestCustomContextPropagation, TestCustomContextCause: Go's custom
+ *    implementations of the Context interface become contexts the library
+ *    did not make: another object on the same kernel context (otherContext
+ *    above), or a root made with the raw kernel interface and adopted with
+ *    ctx_cancel_from_fd() (its cancel is customCauseContext.cancel()).
  *  - TestCustomContextGoroutines: Go counts goroutines started to watch
  *    custom contexts; here, no thread is started per derived context or
  *    per AfterFunc registration (one watcher thread per process).
@@ -524,7 +528,7 @@ LIBTEST(TestSimultaneousCancels)
 
 	/* A tree of contexts, 4 children per node, at least 100 of them. */
 	ASSERT_EQ(0, ctx_with_cancel(ctx_background(), &ctxs[0], &cancels[0]));
-	while (q < n && n < 100) {
+	while (q < n && n < lib_iterations(100)) {
 		ctx_t *parent = ctxs[q++];
 
 		for (i = 0; i < 4; i++, n++) {
@@ -721,7 +725,7 @@ LIBTEST(TestWithCancelSimultaneouslyCanceledParent)
 	int i;
 
 	/* Cancel the parent concurrently with creating a child. */
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < lib_iterations(100); i++) {
 		ctx_cancel_t *pcancel, *cancel;
 		char msg[CTX_CAUSE_MSG_MAX + 1];
 		ctx_t *parent, *c;
@@ -1071,6 +1075,115 @@ LIBTEST(TestWithoutCancel)
 	EXPECT_EQ(0, memcmp(buf, "value", 5));
 	ctx_release(w);
 	ctx_release(ctx);
+}
+
+/*
+ * Go: a custom context wrapping ctx1 with a Done channel of its own; a
+ * child of it sees ctx1's cancellation and cause. Here the custom context
+ * is another object on ctx1's kernel context.
+ */
+LIBTEST(TestCustomContextPropagation)
+{
+	char msg[CTX_CAUSE_MSG_MAX + 1];
+	ctx_cancel_t *cancel1, *cancel3;
+	ctx_t *ctx1, *ctx2, *ctx3;
+	int code;
+
+	ASSERT_EQ(0, ctx_with_cancel_cause(ctx_background(), &ctx1, &cancel1));
+	ctx2 = other(ctx1);
+	ASSERT_NE(NULL, ctx2);
+	ASSERT_EQ(0, ctx_with_cancel(ctx2, &ctx3, &cancel3));
+
+	ASSERT_EQ(0, ctx_cancel_cause(cancel1, 77, "TestCustomContextPropagation"));
+
+	EXPECT_LT(0, ctx_wait(ctx3, LIB_LONG));		/* <-ctx3.Done() */
+	EXPECT_EQ(CTX_CANCELED, ctx_err(ctx3)) TH_LOG("child not canceled");
+	EXPECT_EQ(CTX_CANCELED, ctx_cause(ctx3, &code, msg, sizeof(msg)));
+	EXPECT_EQ(77, code) TH_LOG("child has wrong cause");
+	EXPECT_STREQ("TestCustomContextPropagation", msg);
+
+	ctx_cancel_release(cancel3);			/* defer cancel3() */
+	ctx_release(ctx3);
+	ctx_release(ctx2);
+	ctx_cancel_release(cancel1);
+	ctx_release(ctx1);
+}
+
+/* Go's customCauseContext: a root made with the raw kernel interface. */
+static void new_custom_cause_context(struct __test_metadata *_metadata,
+				     ctx_t **ccc, ctx_cancel_t **cancel)
+{
+	int dev = ctxfd_dev_or_skip();
+	int fd = t_new(dev, 0);
+
+	close(dev);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ctx_cancel_from_fd(fd, ccc, cancel));
+}
+
+static void expect_err_cause(struct __test_metadata *_metadata, ctx_t *c,
+			     const char *what, int err, int code,
+			     const char *msg)
+{
+	char got_msg[CTX_CAUSE_MSG_MAX + 1];
+	int got_code;
+
+	EXPECT_EQ(err, ctx_err(c)) TH_LOG("%s.Err()", what);
+	EXPECT_EQ(err, ctx_cause(c, &got_code, got_msg, sizeof(got_msg)));
+	EXPECT_EQ(code, got_code) TH_LOG("Cause(%s)", what);
+	EXPECT_STREQ(msg, got_msg) TH_LOG("Cause(%s)", what);
+}
+
+LIBTEST(TestCustomContextCause)
+{
+	ctx_cancel_t *ccc_cancel, *causeFunc, *cancelFunc;
+	ctx_t *ccc, *ctx;
+
+	/* Canceling a custom context: Err and Cause are Canceled. */
+	new_custom_cause_context(_metadata, &ccc, &ccc_cancel);
+	ASSERT_EQ(0, t_cancel(ctx_done_fd(ccc), 0, NULL));	/* raw cancel */
+	expect_err_cause(_metadata, ccc, "ccc", CTX_CANCELED, CTX_CANCELED,
+			 "context canceled");
+	ctx_cancel_release(ccc_cancel);
+	ctx_release(ccc);
+
+	/*
+	 * WithCancelCause(ccc), then cancel the child with a cause: the
+	 * child's cause is right, the custom parent is not canceled.
+	 */
+	new_custom_cause_context(_metadata, &ccc, &ccc_cancel);
+	ASSERT_EQ(0, ctx_with_cancel_cause(ccc, &ctx, &causeFunc));
+	ASSERT_EQ(0, ctx_cancel_cause(causeFunc, 78, "TestCustomContextCause"));
+	expect_err_cause(_metadata, ctx, "ctx", CTX_CANCELED, 78,
+			 "TestCustomContextCause");
+	expect_err_cause(_metadata, ccc, "ccc", 0, 0, "");
+
+	/*
+	 * Now cancel the custom parent: the child keeps its cause, the
+	 * parent is canceled without one.
+	 */
+	ASSERT_EQ(0, ctx_cancel(ccc_cancel));
+	expect_err_cause(_metadata, ctx, "ctx", CTX_CANCELED, 78,
+			 "TestCustomContextCause");
+	expect_err_cause(_metadata, ccc, "ccc", CTX_CANCELED, CTX_CANCELED,
+			 "context canceled");
+	ctx_cancel_release(causeFunc);
+	ctx_release(ctx);
+	ctx_cancel_release(ccc_cancel);
+	ctx_release(ccc);
+
+	/* Canceling the custom context cancels a child of it. */
+	new_custom_cause_context(_metadata, &ccc, &ccc_cancel);
+	ASSERT_EQ(0, ctx_with_cancel(ccc, &ctx, &cancelFunc));
+	ASSERT_EQ(0, ctx_cancel(ccc_cancel));
+	expect_err_cause(_metadata, ctx, "ctx", CTX_CANCELED, CTX_CANCELED,
+			 "context canceled");
+	expect_err_cause(_metadata, ccc, "ccc", CTX_CANCELED, CTX_CANCELED,
+			 "context canceled");
+	ctx_cancel_release(cancelFunc);
+	ctx_release(ctx);
+	ctx_cancel_release(ccc_cancel);
+	ctx_release(ccc);
 }
 
 /* ---- AfterFunc (the tests of x_test.go) ---------------------------------- */

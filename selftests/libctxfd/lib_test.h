@@ -35,6 +35,24 @@
 #define LIB_SHORT	(50 * CTX_MILLISECOND)	/* "does not happen" */
 #define LIB_LONG	(60 * CTX_SECOND)	/* "must happen" */
 
+/*
+ * Go's testing.Short(): set by the valgrind group (CTX_TEST_SHORT=1),
+ * where every thread and syscall costs a lot more, to run fewer
+ * iterations of the loops that repeat one behaviour to catch races.
+ */
+static inline bool lib_short(void)
+{
+	const char *v = getenv("CTX_TEST_SHORT");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/* @n iterations, or a fifth of them (at least 1) in short mode. */
+static inline int lib_iterations(int n)
+{
+	return lib_short() ? (n / 5 ? n / 5 : 1) : n;
+}
+
 /* Context descriptors a test may leave open on purpose (ctx_from_env). */
 static int lib_fd_allowance;
 
