@@ -438,42 +438,25 @@ TEST_F(deadline, deadline_fires_when_creator_has_exited)
 /* The deadline keeps working when only another process holds its fds. */
 TEST_F(deadline, deadline_fires_when_only_a_receiver_holds_the_fd)
 {
-	int sv[2], c, got = -1;
-	char byte = 'x';
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
+	int sv[2], c, status;
 	pid_t pid;
-	int status;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		int got;
+
 		close(sv[0]);
-		if (recvmsg(sv[1], &mh, 0) != 1)
+		got = t_recv_fd(sv[1]);
+		if (got < 0)
 			_exit(1);
-		cm = CMSG_FIRSTHDR(&mh);
-		if (!cm || cm->cmsg_type != SCM_RIGHTS)
-			_exit(2);
-		memcpy(&got, CMSG_DATA(cm), sizeof(int));
-		if (!t_readable(got, 10000) || t_err(got) != ETIMEDOUT)
-			_exit(3);
-		_exit(0);
+		_exit(t_readable(got, 10000) && t_err(got) == ETIMEDOUT ? 0 : 2);
 	}
 	close(sv[1]);
 	c = t_child_timeout(self->root, 50 * MS);
 	ASSERT_LE(0, c);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &c, sizeof(int));
-	ASSERT_EQ(1, sendmsg(sv[0], &mh, 0));
+	ASSERT_EQ(0, t_send_fd(sv[0], c));
 	close(c);	/* the sender keeps nothing */
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));

@@ -367,40 +367,25 @@ TEST_F(value, lookup_works_in_forked_child)
 
 TEST_F(value, values_cross_scm_rights_with_the_fd)
 {
-	int sv[2], v, got = -1;
-	char byte = 'x';
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
+	int sv[2], v, status;
 	pid_t pid;
-	int status;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		int got;
+
 		close(sv[0]);
-		if (recvmsg(sv[1], &mh, 0) != 1)
+		got = t_recv_fd(sv[1]);
+		if (got < 0)
 			_exit(1);
-		cm = CMSG_FIRSTHDR(&mh);
-		if (!cm || cm->cmsg_type != SCM_RIGHTS)
-			_exit(2);
-		memcpy(&got, CMSG_DATA(cm), sizeof(int));
 		_exit(lookup_is(got, "request-id", "r-42") ? 0 : 3);
 	}
 	close(sv[1]);
 	v = t_child_value(self->root, "request-id", "r-42", 4);
 	ASSERT_LE(0, v);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &v, sizeof(int));
-	ASSERT_EQ(1, sendmsg(sv[0], &mh, 0));
+	ASSERT_EQ(0, t_send_fd(sv[0], v));
 	close(v);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));
