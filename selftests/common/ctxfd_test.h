@@ -836,24 +836,41 @@ static inline pid_t t_ppid(pid_t pid)
 
 #define T_USERS_FILE "/sys/kernel/debug/ctxfd/users"
 
-/* The seed of this run, printed as "# seed: N" the first time. */
-static inline __u64 t_stress_seed(void)
+static __u64 t_stress_seed_value;
+
+/*
+ * Fix the seed of this run without printing it: call it from a
+ * constructor so that every test (each a forked child) shares it.
+ */
+static inline __u64 t_stress_seed_init(void)
 {
-	static __u64 seed;
 	const char *s;
 
-	if (seed)
-		return seed;
+	if (t_stress_seed_value)
+		return t_stress_seed_value;
 	s = getenv("CTXFD_STRESS_SEED");
 	if (s && *s)
-		seed = strtoull(s, NULL, 0);
+		t_stress_seed_value = strtoull(s, NULL, 0);
 	else
-		seed = t_now_ns(CLOCK_REALTIME) ^ ((__u64)getpid() << 32);
-	if (!seed)
-		seed = 1;
-	printf("# seed: %llu (CTXFD_STRESS_SEED=%llu reproduces the choices)\n",
-	       (unsigned long long)seed, (unsigned long long)seed);
-	fflush(stdout);
+		t_stress_seed_value = t_now_ns(CLOCK_REALTIME) ^
+				      ((__u64)getpid() << 32);
+	if (!t_stress_seed_value)
+		t_stress_seed_value = 1;
+	return t_stress_seed_value;
+}
+
+/* The seed of this run, printed as "# seed: N" once per process. */
+static inline __u64 t_stress_seed(void)
+{
+	static pid_t printed;
+	__u64 seed = t_stress_seed_init();
+
+	if (printed != getpid()) {
+		printed = getpid();
+		printf("# seed: %llu (CTXFD_STRESS_SEED=%llu reproduces the choices)\n",
+		       (unsigned long long)seed, (unsigned long long)seed);
+		fflush(stdout);
+	}
 	return seed;
 }
 
@@ -924,6 +941,30 @@ static inline long t_wait_charged(uid_t uid, long want, int timeout_ms)
 			return n;
 		usleep(2000);
 	}
+}
+
+/*
+ * The charge of @uid once it stopped changing for 300 ms (at most 10 s):
+ * a baseline taken while earlier work items (fired attachments, exiting
+ * io_uring rings) still free objects would be wrong.
+ */
+static inline long t_settled_charge(uid_t uid)
+{
+	__u64 end = t_now_ns(CLOCK_MONOTONIC) + 10000000000ull, since;
+	long n = t_charged(uid), m;
+
+	since = t_now_ns(CLOCK_MONOTONIC);
+	while (t_now_ns(CLOCK_MONOTONIC) < end) {
+		usleep(10000);
+		m = t_charged(uid);
+		if (m != n) {
+			n = m;
+			since = t_now_ns(CLOCK_MONOTONIC);
+		} else if (t_now_ns(CLOCK_MONOTONIC) - since > 300000000ull) {
+			break;
+		}
+	}
+	return n;
 }
 
 /* Milliseconds since @start_ns (CLOCK_MONOTONIC). */
