@@ -9,13 +9,15 @@
 #   6.1     Debian bookworm's kernel (the one linux-image-amd64 depends on)
 #   rt      Debian's PREEMPT_RT kernel (linux-image-rt-amd64)
 #   6.12    the newest 6.12 kernel, from bookworm-backports
-#   debug   the debug kernel built by tools/debug-kernel/build
+#   debug   the debug kernel built by tools/debug-kernel/build (make
+#           debug-kernel), for the current config fragments
 #   X.Y.Z-N-flavour  any kernel version installed under /boot
 #
-# Prints KVER=, VMLINUZ=, KDIR= (headers, for building the module) and
-# MODDIR= (where its modules live) as shell assignments, or just the value
-# of VAR if given. Exits 2 with the apt-get line to run if the kernel is
-# not installed.
+# Prints KVER=, VMLINUZ=, KDIR= (headers, for building the module),
+# MODDIR= (where its modules live) and CMDLINE= (extra kernel command line
+# for the VM; only the debug kernel has one: tools/debug-kernel/cmdline)
+# as shell assignments, or just the value of VAR if given. Exits 2 with the
+# apt-get line to run if the kernel is not installed.
 set -eu
 
 sel=${1:-${KERNEL:-6.1}}
@@ -27,24 +29,27 @@ dep_version() {	# the kernel version a Debian meta-package depends on
 		tr ',' '\n' | sed -n 's/^ *linux-image-\([^ ]*\).*/\1/p' | head -n 1
 }
 
-newest_boot() {	# newest /boot/vmlinuz-$1*
-	ls /boot/vmlinuz-"$1"* 2>/dev/null | sed 's|^/boot/vmlinuz-||' |
-		sort -V | tail -n 1
+newest_boot() {	# newest /boot/vmlinuz-$1*, not matching $2 if given
+	# shellcheck disable=SC2086  # $1 is a glob
+	ls /boot/vmlinuz-$1* 2>/dev/null | sed 's|^/boot/vmlinuz-||' |
+		grep -v -e "${2:-^$}" | sort -V | tail -n 1
 }
 
 pkgs=
+cmdline=
 case "$sel" in
 6.1)	kver=$(dep_version linux-image-amd64)
-	case "$kver" in 6.1.*) ;; *) kver=$(newest_boot '6.1.*-amd64') ;; esac
+	case "$kver" in 6.1.*) ;; *) kver=$(newest_boot '6.1.*-amd64' '-rt-amd64$') ;; esac
 	pkgs="linux-image-amd64 linux-headers-amd64" ;;
 rt)	kver=$(dep_version linux-image-rt-amd64)
 	[ -n "$kver" ] || kver=$(newest_boot '6.1.*-rt-amd64')
 	pkgs="linux-image-rt-amd64 linux-headers-rt-amd64" ;;
-6.12)	kver=$(newest_boot '6.12.*-amd64' | grep -v -- '-rt-' || true)
-	pkgs="-t bookworm-backports linux-image-amd64 linux-headers-amd64" ;;
+6.12)	kver=$(newest_boot '6.12.*-amd64' '-rt-amd64$')
+	pkgs="linux-image-6.12.N+debM-amd64 linux-headers-6.12.N+debM-amd64 (as root: tools/deps.sh 6.12)" ;;
 debug)	kver=
-	dir=$(ls -d "$top"/build/kernels/debug-* 2>/dev/null | tail -n 1 || true)
-	if [ -n "$dir" ] && [ -f "$dir/kernel.env" ]; then
+	# The build for the current configuration (its hash), never a stale one.
+	dir=$("$top/tools/debug-kernel/build" --dir)
+	if [ -f "$dir/kernel.env" ]; then
 		# shellcheck disable=SC1091
 		. "$dir/kernel.env"
 		kver=$KVER
@@ -60,6 +65,7 @@ if [ "$sel" = debug ]; then
 	vmlinuz=$VMLINUZ
 	kdir=$KDIR
 	moddir=$MODDIR
+	cmdline=$(sed 's/#.*//' "$top/tools/debug-kernel/cmdline" | xargs)
 else
 	vmlinuz=/boot/vmlinuz-$kver
 	kdir=/lib/modules/$kver/build
@@ -72,11 +78,12 @@ else
 fi
 
 case "$var" in
-"")	printf 'KVER=%s\nVMLINUZ=%s\nKDIR=%s\nMODDIR=%s\n' \
-		"$kver" "$vmlinuz" "$kdir" "$moddir" ;;
+"")	printf 'KVER=%s\nVMLINUZ=%s\nKDIR=%s\nMODDIR=%s\nCMDLINE='"'%s'"'\n' \
+		"$kver" "$vmlinuz" "$kdir" "$moddir" "$cmdline" ;;
 KVER)	echo "$kver" ;;
 VMLINUZ) echo "$vmlinuz" ;;
 KDIR)	echo "$kdir" ;;
 MODDIR)	echo "$moddir" ;;
+CMDLINE) echo "$cmdline" ;;
 *)	echo "kernel.sh: unknown variable $var" >&2; exit 2 ;;
 esac
