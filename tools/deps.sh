@@ -5,13 +5,23 @@
 #
 #   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 debug bench
 #
-# As root, missing packages are installed with apt-get; otherwise the one
-# apt-get line to run is printed and the script exits 2.
+# As root, missing packages are installed with apt-get; otherwise the
+# apt-get lines to run are printed and the script exits 2.
+#
+#   rt     Debian's PREEMPT_RT 6.1 kernel and headers (linux-image-rt-amd64,
+#          linux-headers-rt-amd64, from bookworm itself).
+#   6.12   the 6.12 kernel that bookworm-backports' linux-image-amd64
+#          depends on, installed by its versioned package names
+#          (linux-image-6.12.N+debM-amd64, linux-headers-...): the
+#          bookworm meta-packages, and so the default 6.1 kernel, stay as
+#          they are. Adds bookworm-backports to apt's sources if no source
+#          has it (a fresh machine has nothing).
+#   debug  what building the debug kernel (tools/debug-kernel/build) needs.
 set -eu
 
 groups=${*:-check}
 pkgs=
-backports=0
+want612=0
 for g in $groups; do
 	case "$g" in
 	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config" ;;
@@ -19,43 +29,75 @@ for g in $groups; do
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
 qemu-system-x86 busybox-static cpio bc kmod file procps valgrind" ;;
 	rt)	pkgs="$pkgs linux-image-rt-amd64 linux-headers-rt-amd64" ;;
-	6.12)	backports=1 ;;
-	debug)	pkgs="$pkgs flex bison libelf-dev libssl-dev bc rsync" ;;
+	6.12)	want612=1 ;;
+	debug)	pkgs="$pkgs build-essential linux-source-6.1 xz-utils flex bison bc perl libelf-dev libssl-dev kmod util-linux" ;;
 	bench)	pkgs="$pkgs procps" ;;
 	*)	echo "deps.sh: unknown group $g" >&2; exit 2 ;;
 	esac
 done
 
+installed() {
+	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
 missing=
 for p in $pkgs; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-		missing="$missing $p"
+	installed "$p" || missing="$missing $p"
 done
 
-need_bp=0
-if [ "$backports" = 1 ] && ! ls /boot/vmlinuz-6.12.*-amd64 >/dev/null 2>&1; then
-	need_bp=1
+# 6.12: satisfied by any installed 6.12 (non-rt) kernel with its headers.
+need612=0
+if [ "$want612" = 1 ]; then
+	need612=1
+	for v in $(ls /boot/ 2>/dev/null | sed -n 's/^vmlinuz-\(6\.12\..*-amd64\)$/\1/p'); do
+		case "$v" in *-rt-amd64) continue ;; esac
+		[ -d "/lib/modules/$v/build" ] && need612=0
+	done
 fi
 
-[ -z "$missing" ] && [ "$need_bp" = 0 ] && exit 0
+[ -z "$missing" ] && [ "$need612" = 0 ] && exit 0
+
+bp_source() {	# is bookworm-backports among apt's sources?
+	grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/
+}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages; as root, run:" >&2
 	[ -n "$missing" ] && echo "  apt-get install -y --no-install-recommends$missing" >&2
-	[ "$need_bp" = 1 ] && echo "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list && apt-get update && apt-get install -y -t bookworm-backports linux-image-amd64 linux-headers-amd64" >&2
+	if [ "$need612" = 1 ]; then
+		bp_source ||
+			echo "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/ctxfd-backports.list && apt-get update" >&2
+		echo "  v=\$(apt-cache show 'linux-image-amd64/bookworm-backports' | sed -n 's/^Depends: linux-image-\([^ ,]*\).*/\1/p' | head -n 1)" >&2
+		echo "  apt-get install -y --no-install-recommends linux-image-\$v linux-headers-\$v" >&2
+	fi
 	exit 2
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-echo "deps.sh: installing$missing" >&2
-apt-get update -q >/dev/null
-if [ -n "$missing" ]; then
-	apt-get install -y -q --no-install-recommends $missing >/dev/null
-fi
-if [ "$need_bp" = 1 ]; then
+apt_install() {
+	echo "deps.sh: installing $*" >&2
+	apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "$@" >/dev/null
+}
+
+if [ "$need612" = 1 ] && ! bp_source; then
+	echo "deps.sh: adding bookworm-backports to apt's sources" >&2
 	echo 'deb http://deb.debian.org/debian bookworm-backports main' \
 		> /etc/apt/sources.list.d/ctxfd-backports.list
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends -t bookworm-backports \
-		linux-image-amd64 linux-headers-amd64 >/dev/null
+fi
+apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null
+# shellcheck disable=SC2086
+[ -z "$missing" ] || apt_install $missing
+
+if [ "$need612" = 1 ]; then
+	# The kernel bookworm-backports' linux-image-amd64 depends on, e.g.
+	# 6.12.95+deb12-amd64; its image and headers packages come only from
+	# backports, so no -t is needed and nothing else gets upgraded.
+	v=$(apt-cache show 'linux-image-amd64/bookworm-backports' 2>/dev/null |
+		sed -n 's/^Depends: linux-image-\([^ ,]*\).*/\1/p' | head -n 1)
+	case "$v" in
+	6.12.*-amd64) ;;
+	*)	echo "deps.sh: bookworm-backports' linux-image-amd64 is not a 6.12 kernel (${v:-none})" >&2
+		exit 1 ;;
+	esac
+	apt_install "linux-image-$v" "linux-headers-$v"
 fi
