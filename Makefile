@@ -6,6 +6,8 @@
 #                        selftests and tools; no root, no VM
 #   make check           everything above, then the selftests in a VM
 #   make demo            the main job: build, then a demo in a VM
+#   make check-debug     the selftests on a debug kernel (KASAN, lockdep...)
+#   make check-rt        the selftests on Debian's PREEMPT_RT kernel
 #   make KERNEL=6.12 ... pick another kernel (tools/vm/kernel.sh)
 #   make KDIR=/path ...  build the module against other headers
 #
@@ -37,7 +39,7 @@ UAPI_CFLAGS := -I$(TOP)/uapi
 all: module lib selftests tools
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	tools/deps.sh $(DEPS)
@@ -73,6 +75,7 @@ install-module: module
 include selftests/selftests.mk
 -include lib/lib.mk
 -include tools/tools.mk
+include tools/lanes.mk
 include tools/demo/demo.mk
 -include tools/bench/bench.mk
 

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kernel lanes (issue 6): the whole selftest suite on other kernels, each
+# through tools/check, so each ends with the summed totals and
+# "N passed, N failed" and fails on any test failure or kernel report.
+#
+#   make debug-kernel      build (or find cached) the debug kernel:
+#                          linux-source-6.1 + tools/debug-kernel/*.config
+#   make check-debug       the suite on it, then rmmod and a kmemleak scan
+#   make check-rt          the suite on Debian's PREEMPT_RT 6.1 kernel
+#   make check KERNEL=6.12 the suite on bookworm-backports' 6.12 kernel
+#   make check-lanes       all four lanes (6.1, debug, rt, 6.12), as CI does
+#
+# The packages each lane needs are installed by tools/deps.sh when run as
+# root (tools/check calls it).
+
+.PHONY: debug-kernel check-debug check-rt check-6.12 check-lanes
+
+debug-kernel:
+	tools/deps.sh debug
+	tools/debug-kernel/build
+
+check-debug: debug-kernel
+	CTXFD_VM_WRAP=$(TOP)/tools/debug-kernel/kmemleak-wrap KERNEL=debug tools/check
+
+check-rt:
+	KERNEL=rt tools/check
+
+check-6.12:
+	KERNEL=6.12 tools/check
+
+check-lanes:
+	.ci/run
