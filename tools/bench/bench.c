@@ -12,8 +12,10 @@
  *
  * Environment: CTXFD_BENCH_RUNS (paired repetitions, default 5, at
  * least 5 for a valid run), CTXFD_BENCH_SCALE (multiplies iteration
- * counts and sizes where that is meaningful, default 1), and
- * CTXFD_BENCH_NOTE (free text stored in the JSON, e.g. the host load).
+ * counts and sizes where that is meaningful, default 1),
+ * CTXFD_BENCH_NOTE (free text stored in the JSON, e.g. the host load),
+ * CTXFD_BENCH_TRACE (write marks to the ftrace buffer) and
+ * CTXFD_BENCH_ONLY (figure 1: one variant alone, for profiling).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
