@@ -5,9 +5,9 @@
  *
  * Done is final in the kernel, so once a context has been seen done its
  * err is cached and ctx_err() costs a load. While it is active, ctx_err()
- * is one non-blocking read of the context fd (preadv2 with RWF_NOWAIT),
- * which fails with EAGAIN (the price of a non-blocking eventfd read) and
- * returns the event record with the err once the context is done.
+ * is one zero-timeout poll() of the context fd (the price of a
+ * non-blocking eventfd read); the first time it finds the context done,
+ * one read() of the event record gives the err.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -168,55 +167,38 @@ int ctx_done_fd(ctx_t *ctx)
 	return ctx->never_done ? -1 : ctx->fd;
 }
 
-/* Set once the kernel module turned preadv2(RWF_NOWAIT) down. */
-static atomic_bool ctx_no_rwf_nowait;
-
 /*
- * One non-blocking read of the event record: preadv2(RWF_NOWAIT) asks
- * not to wait for this call only, leaving the open file's flags alone
- * (they are shared with every dup and forked child). A module without
- * RWF_NOWAIT support gets O_NONBLOCK set on the library's descriptor.
+ * Is the context done? A zero-timeout poll() of its fd answers without
+ * touching the open file's flags (shared with every dup and every forked
+ * child) and costs about what a non-blocking eventfd read does. Once it
+ * says done, reading the event record cannot block (done is final), and
+ * gives the err, which is then cached.
  */
-static ssize_t ctx__read_event(struct ctx_context *ctx, struct ctxfd_event *ev)
-{
-	struct iovec iov = { .iov_base = ev, .iov_len = sizeof(*ev) };
-	ssize_t n;
-
-	if (!atomic_load_explicit(&ctx_no_rwf_nowait, memory_order_relaxed)) {
-		n = preadv2(ctx->fd, &iov, 1, -1, RWF_NOWAIT);
-		if (n >= 0 || errno != EOPNOTSUPP)
-			return n;
-		atomic_store_explicit(&ctx_no_rwf_nowait, true,
-				      memory_order_relaxed);
-	}
-	if (!atomic_load_explicit(&ctx->nonblock, memory_order_relaxed)) {
-		int fl = fcntl(ctx->fd, F_GETFL);
-
-		if (fl < 0)
-			return -1;
-		if (!(fl & O_NONBLOCK) &&
-		    fcntl(ctx->fd, F_SETFL, fl | O_NONBLOCK) < 0)
-			return -1;
-		atomic_store_explicit(&ctx->nonblock, true,
-				      memory_order_relaxed);
-	}
-	return read(ctx->fd, ev, sizeof(*ev));
-}
-
 static int ctx__err_slow(struct ctx_context *ctx)
 {
+	struct pollfd pfd = { .fd = ctx->fd, .events = POLLIN };
 	struct ctxfd_event ev;
 	ssize_t n;
+	int ret;
 
 	do {
-		n = ctx__read_event(ctx, &ev);
+		ret = poll(&pfd, 1, 0);
+	} while (ret < 0 && errno == EINTR);
+	if (ret == 0)
+		return 0;
+	if (ret < 0)
+		return ctx__fail_errno("ctx_err: poll");
+	if (pfd.revents & POLLNVAL) {
+		errno = EBADF;
+		return ctx__fail_errno("ctx_err: poll");
+	}
+	do {
+		n = read(ctx->fd, &ev, sizeof(ev));
 	} while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(ev)) {
 		atomic_store_explicit(&ctx->err, ev.err, memory_order_release);
 		return ev.err;
 	}
-	if (n < 0 && errno == EAGAIN)
-		return 0;
 	if (n >= 0)
 		errno = EIO;
 	return ctx__fail_errno("ctx_err: read");

@@ -170,8 +170,7 @@ void ctx_cancel_release(ctx_cancel_t *cancel);
  * Go's Done(): a descriptor that polls readable (POLLIN) once the context
  * is done, or -1 for a context that is never done (like Go's nil channel;
  * poll(2) ignores negative fds). It belongs to the context: do not close
- * it, and do not read from it (with a kernel module that does not support
- * preadv2(RWF_NOWAIT), the library sets O_NONBLOCK on it).
+ * it (ctx_fd() gives a descriptor of your own).
  */
 int ctx_done_fd(ctx_t *ctx);
 /**

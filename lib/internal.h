@@ -61,7 +61,6 @@ struct ctx_context {
 	bool never_done;		/* Go's Done() == nil */
 	bool immortal;			/* Background/TODO: no refcount */
 	atomic_int err;			/* cached once done, else 0 */
-	atomic_bool nonblock;		/* O_NONBLOCK set on fd */
 	atomic_int dl_state;		/* CTX_DL_*, publishes @dl */
 	struct timespec dl;
 	atomic_bool af_used;		/* @af was ever set */
