@@ -325,6 +325,31 @@ LIBTEST(DeadlineIsMonotonicAndEffective)
 	ctx_release(p);
 }
 
+/* A deadline never fires early (a lower bound only: TCG may be late). */
+LIBTEST(DeadlineNeverFiresEarly)
+{
+	ctx_cancel_t *cancel;
+	struct timespec d;
+	int64_t start, end;
+	ctx_t *c;
+
+	start = lib_now();
+	ASSERT_EQ(0, ctx_with_timeout(ctx_background(), 50 * CTX_MILLISECOND,
+				      &c, &cancel));
+	EXPECT_EQ(CTX_DEADLINE_EXCEEDED, ctx_wait(c, LIB_LONG));
+	end = lib_now();
+	EXPECT_LE(start + 50 * CTX_MILLISECOND, end);
+	ctx_cancel_release(cancel);
+	ctx_release(c);
+
+	d = now_plus(50 * CTX_MILLISECOND);
+	ASSERT_EQ(0, ctx_with_deadline(ctx_background(), &d, &c, &cancel));
+	EXPECT_EQ(CTX_DEADLINE_EXCEEDED, ctx_wait(c, LIB_LONG));
+	EXPECT_LE(ts_ns(&d), lib_now());
+	ctx_cancel_release(cancel);
+	ctx_release(c);
+}
+
 LIBTEST(EarlierParentDeadlineEndsChild)
 {
 	ctx_cancel_t *pc, *cc;
