@@ -148,8 +148,9 @@ enum ctxfd_kind {
  *	parent id (Go keeps it too).
  * @children: active children linked under this node (weak links).
  *	Under @tree->lock. Only active nodes are ever linked.
- * @sibling: entry in @parent->children; empty when unlinked.
- *	Under @tree->lock.
+ * @sibling: entry in @parent->children; empty when unlinked. Under
+ *	@tree->lock; linked once at creation, and once unlinked never again
+ *	(ctxfd_node_linked() reads it without the lock).
  * @wqh: pollers and blocked readers; its lock publishes @err.
  * @ref: see "Lifetime" above.
  * @depth: number of ancestors; immutable.
@@ -163,7 +164,8 @@ enum ctxfd_kind {
  * @cause_code: written before @err, then immutable.
  * @cause_msg: written before @err, then immutable; holds a reference.
  * @nr_children: number of nodes on @children. Under @tree->lock.
- * @cancel_files: number of open cancel-capable files. Under @tree->lock.
+ * @cancel_files: number of open cancel-capable files. Under @tree->lock
+ *	once the node is linked; set before that by its creator.
  * @deadline: effective deadline (earliest along the ancestor chain),
  *	KTIME_MAX if none; immutable.
  * @clockid: clock of @deadline; immutable.
@@ -224,7 +226,6 @@ void __ctxfd_cancel(struct ctxfd_node *node, int err, int code,
 		    struct ctxfd_msg *msg);
 void ctxfd_cancel(struct ctxfd_node *node, int err, int code,
 		  struct ctxfd_msg *msg);
-void ctxfd_node_cancel_file_opened(struct ctxfd_node *node);
 void ctxfd_node_cancel_file_closed(struct ctxfd_node *node);
 
 /**

@@ -157,7 +157,9 @@ const struct file_operations ctxfd_fops = {
  * @nfd: filled in on success
  * @node: the node; on success the file owns one reference the caller
  *	gave it, on failure the caller keeps it
- * @cancel_capable: open the file O_RDWR (cancel-capable), else O_RDONLY
+ * @cancel_capable: open the file O_RDWR (cancel-capable), else O_RDONLY;
+ *	only for a new node, not yet linked, which counts the file itself
+ *	(ctxfd_ioctl_create())
  * @cloexec: reserve the descriptor O_CLOEXEC
  *
  * Return: 0, or a negative errno (-EMFILE at RLIMIT_NOFILE, -ENFILE,
@@ -181,8 +183,6 @@ int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
 	}
 	/* read_iter() honours IOCB_NOWAIT (eventfd does the same). */
 	file->f_mode |= FMODE_NOWAIT;
-	if (cancel_capable)
-		ctxfd_node_cancel_file_opened(node);
 
 	nfd->fd = fd;
 	nfd->file = file;

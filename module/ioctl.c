@@ -126,6 +126,8 @@ static long ctxfd_ioctl_create(struct ctxfd_node *parent, void __user *uarg,
 		return PTR_ERR(node);
 	node->no_cancel_on_close =
 		!!(args.flags & CTXFD_CREATE_NO_CANCEL_ON_CLOSE);
+	/* The file made below; nobody else sees the node before the link. */
+	node->cancel_files = kind == CTXFD_KIND_CANCEL;
 
 	ret = ctxfd_deadline_prepare(node, &args);
 	if (!ret)

@@ -144,15 +144,35 @@ static void ctxfd_finish(struct ctxfd_node *node, int err, int code,
 	ctxfd_attach_fire(node);
 }
 
-/* Remove @node from its parent's children; returns the parent. */
+/*
+ * Remove @node from its parent's children; returns the parent.
+ *
+ * The final store to ->sibling is a release, and this function touches
+ * @node no more after it: ctxfd_node_destroy() may then see the node
+ * unlinked with an acquire and free it without taking the tree lock.
+ */
 static struct ctxfd_node *ctxfd_unlink(struct ctxfd_node *node)
 {
 	struct ctxfd_node *parent = node->parent;
 
 	lockdep_assert_held(&node->tree->lock);
-	list_del_init(&node->sibling);
+	__list_del_entry(&node->sibling);
+	node->sibling.prev = &node->sibling;
+	/* Pairs with smp_load_acquire() in ctxfd_node_linked(). */
+	smp_store_release(&node->sibling.next, &node->sibling);
 	WRITE_ONCE(parent->nr_children, parent->nr_children - 1);
 	return parent;
+}
+
+/*
+ * Is @node on its parent's children list? A node is linked once, at
+ * creation, and once unlinked never again; if this says no, nobody is
+ * touching ->sibling any more.
+ */
+static bool ctxfd_node_linked(struct ctxfd_node *node)
+{
+	/* Pairs with smp_store_release() in ctxfd_unlink(). */
+	return smp_load_acquire(&node->sibling.next) != &node->sibling;
 }
 
 /**
@@ -259,23 +279,22 @@ void ctxfd_node_link(struct ctxfd_node *node)
  *
  * When the last cancel-capable file goes away, the context is canceled
  * unless it was created with CTXFD_CREATE_NO_CANCEL_ON_CLOSE.
+ *
+ * If that file holds the node's only reference, nobody can observe the
+ * node again (children, attachments and other files all hold references,
+ * and only a file can make new ones): it is only unlinked, the common
+ * "create, work, close" case pays no wakeup, and the free that follows
+ * needs no lock.
  */
 void ctxfd_node_cancel_file_closed(struct ctxfd_node *node)
 {
 	mutex_lock(&node->tree->lock);
-	if (--node->cancel_files == 0 && !node->no_cancel_on_close)
-		__ctxfd_cancel(node, ECANCELED, 0, NULL);
-	mutex_unlock(&node->tree->lock);
-}
-
-/**
- * ctxfd_node_cancel_file_opened - count a new cancel-capable file
- * @node: the node
- */
-void ctxfd_node_cancel_file_opened(struct ctxfd_node *node)
-{
-	mutex_lock(&node->tree->lock);
-	node->cancel_files++;
+	if (--node->cancel_files == 0 && !node->no_cancel_on_close) {
+		if (refcount_read(&node->ref) > 1)
+			__ctxfd_cancel(node, ECANCELED, 0, NULL);
+		else if (!list_empty(&node->sibling))
+			ctxfd_unlink(node);
+	}
 	mutex_unlock(&node->tree->lock);
 }
 
@@ -283,7 +302,8 @@ void ctxfd_node_cancel_file_opened(struct ctxfd_node *node)
  * Free a node whose last reference is gone. Its timer work may still be
  * running and a cancel walk may still reach it through the parent's
  * children list, so: quiesce the timer first (both take the tree lock
- * we must not hold), then unlink under the tree lock, then free.
+ * we must not hold), then unlink under the tree lock if it is still
+ * linked, then free.
  */
 static void ctxfd_node_destroy(struct ctxfd_node *node)
 {
@@ -295,7 +315,8 @@ static void ctxfd_node_destroy(struct ctxfd_node *node)
 
 	ctxfd_deadline_quiesce(node);
 
-	if (node->parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL) {
+	/* Mostly unlinked already (canceled): then there is no lock to take. */
+	if (ctxfd_node_linked(node)) {
 		mutex_lock(&tree->lock);
 		if (!list_empty(&node->sibling))
 			ctxfd_unlink(node);
