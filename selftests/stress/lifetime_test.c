@@ -725,4 +725,80 @@ TEST_F_TIMEOUT(life, deadline_teardown_races_closes_under_blocked_waiters, 1800)
 	TH_LOG("%ld rounds in %.1f s", rounds, t_ms_since(start) / 1000.0);
 }
 
+/* ---- an attachment's lifetime: fire and exit paths at once ----------------- */
+
+/*
+ * ATTACH to a context that is already done: the fire work is queued at
+ * once, while the attach ioctl still holds the attachment and then checks
+ * whether the process has exited. The process is paused (the teardown
+ * kills it: SIGKILL or SIGTERM), exiting by itself right then, or a
+ * zombie (refused: ESRCH). The fire path, the exit path and the ioctl
+ * must each leave the attachment alone once another one owns it (KASAN
+ * on the debug kernel: a preemptible kernel runs the fire work on the
+ * ioctl's CPU the moment it is queued), and every charge comes back.
+ */
+TEST_F_TIMEOUT(life, attach_of_dying_processes_to_a_done_context, 600)
+{
+	static const char *const kinds[4] = {
+		"paused, SIGKILL", "paused, SIGTERM", "exiting", "zombie",
+	};
+	__u64 st = t_sub_seed(t_stress_seed(), 3, 0);
+	long rounds = t_scaled(400, 20), i, refused[4] = { 0 };
+	int fd = t_new(self->dev, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, t_cancel(fd, 0, NULL));
+	for (i = 0; i < rounds; i++) {
+		int kind = (int)(t_rand(&st) % 4), pidfd, ret, status;
+		int sig = kind == 0 ? SIGKILL : SIGTERM;
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			if (kind == 2)
+				spin_us(&st);
+			if (kind <= 1)
+				for (;;)
+					pause();
+			_exit(0);
+		}
+		pidfd = t_pidfd_open(pid);
+		ASSERT_LE(0, pidfd);
+		if (kind == 3)
+			ASSERT_TRUE(t_pidfd_exited(pidfd, 10000));
+		ret = t_attach_pidfd(fd, pid, pidfd, sig, 0,
+				     (t_rand(&st) & 1) ? CTXFD_ATTACH_DESCENDANTS : 0);
+		if (ret)
+			refused[kind]++;
+		if (kind <= 1) {
+			EXPECT_EQ(0, ret) TH_LOG("round %ld (%s): %s", i, kinds[kind],
+						 strerror(errno));
+		} else if (kind == 3) {
+			EXPECT_TRUE(ret == -1 && errno == ESRCH)
+				TH_LOG("round %ld: a zombie: %d (%s)", i, ret,
+				       strerror(errno));
+		} else {
+			EXPECT_TRUE(ret == 0 || errno == ESRCH)
+				TH_LOG("round %ld (%s): %s", i, kinds[kind],
+				       strerror(errno));
+		}
+		if (kind <= 1 && !ret)
+			EXPECT_TRUE(t_pidfd_exited(pidfd, 10000))
+				TH_LOG("round %ld (%s): never signalled", i, kinds[kind]);
+		if (kind <= 1 && ret)
+			kill(pid, SIGKILL);
+		status = t_wait_status(pid);
+		if (kind <= 1 && !ret)
+			EXPECT_EQ(128 + sig, status) TH_LOG("round %ld", i);
+		close(pidfd);
+		if (_metadata->passed == 0)
+			break;
+	}
+	close(fd);
+	if (self->base >= 0)
+		EXPECT_EQ(self->base, t_wait_charged(getuid(), self->base, 20000));
+	TH_LOG("%ld attachments to a done context; refused: %ld paused, %ld exiting, %ld zombies",
+	       rounds, refused[0] + refused[1], refused[2], refused[3]);
+}
+
 TEST_HARNESS_MAIN
