@@ -24,11 +24,11 @@
  *    and read() returns its record; WithoutCancel contexts are never done;
  *  - lookups return the nearest binding of the key along the chain, or
  *    ENOENT, for fds of any origin;
- *  - every poller is woken: a watchdog fails the run if a waiter (poll,
+ * *  - every poller is woken: a watchdog fails the run if a waiter (poll,
  *    ppoll, select, epoll level or one-shot, blocking read) still sleeps
- *    10 s after its context was seen done;
+ *    30 s after its context was seen done;
  *  - an attached process is signalled, with its signal (or SIGKILL after
- *    its grace), within 10 s of its context being done, and never while
+ *    its grace), within 30 s of its context being done, and never while
  *    its context is active;
  *  - at the end every worker has exactly the fds it started with, every
  *    process it forked is reaped, and every per-user charge (debugfs) is
@@ -59,8 +59,8 @@
 #define NKEYS		4
 #define VMAX		48
 #define OPS_PER_THREAD	2500
-#define LOST_MS		10000		/* a waiter's allowance after done */
-#define VICTIM_MS	10000		/* a victim's allowance after done */
+#define LOST_MS		30000		/* a waiter's allowance after done */
+#define VICTIM_MS	30000		/* a victim's allowance after done */
 #define MAX_VICTIMS	6		/* per op thread */
 #define CANCEL_BASE	0x100000
 #define DEADLINE_BASE	0x200000
@@ -1387,7 +1387,7 @@ out:
 	return NULL;
 }
 
-/* Every 100 ms: a waiter still asleep 10 s after its context was done? */
+/* Every 100 ms: a waiter still asleep 30 s after its context was done? */
 static void *watchdog(void *arg)
 {
 	(void)arg;
