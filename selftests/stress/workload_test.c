@@ -24,7 +24,7 @@
  *    and read() returns its record; WithoutCancel contexts are never done;
  *  - lookups return the nearest binding of the key along the chain, or
  *    ENOENT, for fds of any origin;
- * *  - every poller is woken: a watchdog fails the run if a waiter (poll,
+ *  - every poller is woken: a watchdog fails the run if a waiter (poll,
  *    ppoll, select, epoll level or one-shot, blocking read) still sleeps
  *    30 s after its context was seen done;
  *  - an attached process is signalled, with its signal (or SIGKILL after
