@@ -370,7 +370,7 @@ TEST_F_TIMEOUT(big, cancel_of_1000_chains_of_1000_wakes_every_leaf_and_frees_all
 
 		/*
 		 * The deadline must fall after the build: time a sample of
-		 * the build first, then allow twice the estimate.
+		 * the build first, then allow the estimate and a third.
 		 */
 		t0 = t_now_ns(CLOCK_MONOTONIC);
 		for (i = 0; i < 8; i++) {
@@ -382,7 +382,7 @@ TEST_F_TIMEOUT(big, cancel_of_1000_chains_of_1000_wakes_every_leaf_and_frees_all
 		per = t_ms_since(t0) / (8.0 * (double)len);
 		for (i = 0; i < made8; i++)
 			close(probe[i]);
-		tmo.deadline_ns = (__s64)((per * (double)self->n * 2.0 + 5000.0) * 1e6);
+		tmo.deadline_ns = (__s64)((per * (double)self->n * 1.33 + 10000.0) * 1e6);
 		/*
 		 * The timer, and so the work item it queues, on CPU 0; the
 		 * rest of us (and the threads we start) on CPU 1.
