@@ -207,17 +207,34 @@ static void ctxfd_attach_exit_work(struct work_struct *work)
 		ctxfd_attach_free(att);
 }
 
+/* Is the attached process the one exiting here (closing its files)? */
+static bool ctxfd_attach_is_exiting_current(struct ctxfd_attachment *att)
+{
+	struct task_struct *task;
+	bool ret;
+
+	if (!(current->flags & PF_EXITING))
+		return false;
+	rcu_read_lock();
+	task = pid_task(att->pid, PIDTYPE_TGID);
+	ret = task && same_thread_group(task, current);
+	rcu_read_unlock();
+	return ret;
+}
+
 /* Start the teardown of @att; caller holds the tree lock. */
 static void __ctxfd_attach_start(struct ctxfd_attachment *att)
 {
 	att->state = CTXFD_ATTACH_FIRING;
 	/*
-	 * Collect the tree now, while it is intact: a supervisor whose exit
-	 * is what canceled the context still has its children (exit_files()
-	 * runs before they are reparented). The work finishes the job; if
-	 * memory is short here, it collects alone.
+	 * A supervisor whose exit is what canceled the context (its last
+	 * cancel fd closing in exit_files()) still has its children now, but
+	 * not for long: exit_notify() reparents them before the work runs.
+	 * Collect its tree here, then. Otherwise the work collects, off the
+	 * cancel path; if memory is short here, it collects alone too.
 	 */
-	ctxfd_tree_collect(att->pid, att->flags, &att->set);
+	if (ctxfd_attach_is_exiting_current(att))
+		ctxfd_tree_collect(att->pid, att->flags, &att->set);
 	queue_work(ctxfd_wq, &att->fire_work);
 }
 
@@ -225,8 +242,8 @@ static void __ctxfd_attach_start(struct ctxfd_attachment *att)
  * ctxfd_attach_fire - the node is done: start tearing its processes down
  * @node: the node; caller holds its tree lock
  *
- * Collects each attachment's processes (a walk of the task list) and
- * queues the signals: they go out from work items.
+ * Queues the teardowns: processes are collected and signalled from work
+ * items (but see __ctxfd_attach_start()).
  */
 void ctxfd_attach_fire(struct ctxfd_node *node)
 {

@@ -220,11 +220,14 @@ static unsigned int ctxfd_count_processes(void)
 int ctxfd_tree_collect(struct pid *leader_pid, u64 flags,
 		       struct ctxfd_pidset *set)
 {
+	bool tree = flags & (CTXFD_ATTACH_DESCENDANTS |
+			     CTXFD_ATTACH_DESCENDANTS_ONLY);
 	unsigned int before = set->nr;
 	int ret;
 
 	for (;;) {
-		ret = ctxfd_pidset_reserve(set, ctxfd_count_processes() + 16);
+		ret = ctxfd_pidset_reserve(set, tree ?
+					   ctxfd_count_processes() + 16 : 1);
 		if (ret)
 			return ret;
 		rcu_read_lock();
