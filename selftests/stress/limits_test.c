@@ -1053,6 +1053,9 @@ FIXTURE_VARIANT_ADD(memcg, open_fds) { .shape = OPEN_FDS };
 FIXTURE_VARIANT_ADD(memcg, value_chain_with_bystander) {
 	.shape = VALUE_CHAIN, .bystander = true,
 };
+FIXTURE_VARIANT_ADD(memcg, plain_chain_with_bystander) {
+	.shape = PLAIN_CHAIN, .bystander = true,
+};
 
 FIXTURE_SETUP(memcg)
 {
