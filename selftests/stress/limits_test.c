@@ -1073,7 +1073,7 @@ FIXTURE_SETUP(memcg)
 	snprintf(self->side, sizeof(self->side), CGROOT "/ctxfd-side-%d", getpid());
 	ASSERT_EQ(0, mkdir(self->cg, 0755));
 	ASSERT_EQ(0, mkdir(self->side, 0755));
-	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "16M"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "8M"));
 	cg_write(self->cg, "memory.swap.max", "0");	/* absent without swap */
 	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
 	self->outsider = fat_process(8, ready[1]);
@@ -1208,7 +1208,7 @@ TEST_F_TIMEOUT(memcg, limit_gives_enomem_and_oom_kills_nobody, 300)
 	kills = cg_key(self->cg, "memory.events", "oom_kill") - kills_before;
 	ooms = cg_key(self->cg, "memory.events", "oom") - oom_before;
 	maxev = cg_key(self->cg, "memory.events", "max");
-	TH_LOG("%s in a 16 MiB group: %ld created, then %s; creator %s %d; memory.events: max %lld, oom +%lld, oom_kill +%lld",
+	TH_LOG("%s in an 8 MiB group: %ld created, then %s; creator %s %d; memory.events: max %lld, oom +%lld, oom_kill +%lld",
 	       shape_name(variant->shape), r->created,
 	       r->done == 1 ? strerror(r->err) : "(no errno: killed first)",
 	       status > 128 ? "killed by signal" : "exited", status > 128 ? status - 128 : status,
@@ -1341,7 +1341,7 @@ TEST_F_TIMEOUT(lim, one_user_at_the_default_node_cap_pins_at_most_8_percent_of_r
 	for (k = 0; k < NR_PIN; k++) {
 		struct pin_args a = {
 			/* enough that memcg's 256 KiB charge batches blur little */
-			.kind = (enum pin_kind)k, .n = k == PIN_VALUE ? 4000 : 20000,
+			.kind = (enum pin_kind)k, .n = k == PIN_VALUE ? 2000 : 8000,
 			.key_len = (int)key_len, .value_len = (int)value_len,
 			.cg = cg,
 		};
