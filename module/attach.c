@@ -139,7 +139,7 @@ static void ctxfd_attach_free(struct ctxfd_attachment *att)
 	put_pid(att->pid);
 	put_cred(att->cred);
 	ctxfd_node_put(att->node);
-	ctxfd_user_uncharge(att->user);
+	ctxfd_user_uncharge(att->user, 1);
 	kfree(att);
 	module_put(THIS_MODULE);
 }
@@ -342,7 +342,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	if (ret)
 		goto err_pid;
 
-	user = ctxfd_user_charge();
+	user = ctxfd_user_charge(1);
 	if (IS_ERR(user)) {
 		ret = PTR_ERR(user);
 		goto err_pid;
@@ -392,7 +392,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	return 0;
 
 err_user:
-	ctxfd_user_uncharge(user);
+	ctxfd_user_uncharge(user, 1);
 err_pid:
 	put_pid(pid);
 	return ret;

@@ -176,6 +176,7 @@ enum ctxfd_kind {
  *	only. Under @tree->lock.
  * @nr_attached: number of entries on @attachments. Under @tree->lock.
  * @user: who is charged for the node.
+ * @charge: units charged to @user (user.c); immutable.
  */
 struct ctxfd_node {
 	struct ctxfd_tree *tree;
@@ -200,6 +201,7 @@ struct ctxfd_node {
 	struct list_head attachments;
 	unsigned int nr_attached;
 	struct ctxfd_user *user;
+	unsigned int charge;
 };
 
 /* Module parameters (main.c). */
@@ -209,6 +211,11 @@ extern unsigned int ctxfd_max_key_len;
 extern unsigned int ctxfd_max_value_len;
 
 /* Hard upper bounds of the tunables above. */
+/*
+ * Kernel memory one plain node costs, file included, rounded up: the unit
+ * of the per-user charge (user.c) and of the default max_nodes_per_user.
+ */
+#define CTXFD_NODE_COST			512
 #define CTXFD_MAX_KEY_LEN_LIMIT		4096
 #define CTXFD_MAX_VALUE_LEN_LIMIT	(1U << 20)
 
@@ -218,7 +225,7 @@ extern struct workqueue_struct *ctxfd_wq;
 int ctxfd_node_cache_init(void);
 void ctxfd_node_cache_exit(void);
 struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
-				    enum ctxfd_kind kind);
+				    enum ctxfd_kind kind, unsigned int units);
 void ctxfd_node_link(struct ctxfd_node *node);
 void ctxfd_node_get(struct ctxfd_node *node);
 void ctxfd_node_put(struct ctxfd_node *node);
@@ -248,8 +255,8 @@ void ctxfd_msg_put(struct ctxfd_msg *msg);
 int ctxfd_cause_check(const struct ctxfd_cause *cause);
 
 /* user.c */
-struct ctxfd_user *ctxfd_user_charge(void);
-void ctxfd_user_uncharge(struct ctxfd_user *user);
+struct ctxfd_user *ctxfd_user_charge(unsigned int units);
+void ctxfd_user_uncharge(struct ctxfd_user *user, unsigned int units);
 void ctxfd_users_exit(void);
 struct seq_file;
 int ctxfd_users_show(struct seq_file *m, void *unused);
@@ -270,6 +277,7 @@ void ctxfd_deadline_free(struct ctxfd_node *node);
 
 /* value.c */
 int ctxfd_value_check(const struct ctxfd_create *args);
+unsigned int ctxfd_value_weight(const struct ctxfd_create *args);
 int ctxfd_value_prepare(struct ctxfd_node *node,
 			const struct ctxfd_create *args);
 void ctxfd_value_free(struct ctxfd_node *node);

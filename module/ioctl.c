@@ -121,7 +121,7 @@ static long ctxfd_ioctl_create(struct ctxfd_node *parent, void __user *uarg,
 		return ret;
 
 	kind = ctxfd_create_kind(&args);
-	node = ctxfd_node_alloc(parent, kind);
+	node = ctxfd_node_alloc(parent, kind, 1 + ctxfd_value_weight(&args));
 	if (IS_ERR(node))
 		return PTR_ERR(node);
 	node->no_cancel_on_close =

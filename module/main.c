@@ -23,9 +23,6 @@
  */
 #define CTXFD_MINOR	246
 
-/* Estimated kernel memory one node costs, file included, for defaults. */
-#define CTXFD_NODE_COST	512
-
 static int ctxfd_param_set_depth(const char *val, const struct kernel_param *kp)
 {
 	return param_set_uint_minmax(val, kp, 1, INT_MAX);
@@ -67,7 +64,7 @@ unsigned int ctxfd_max_nodes_per_user;
 module_param_cb(max_nodes_per_user, &ctxfd_param_ops_nodes,
 		&ctxfd_max_nodes_per_user, 0644);
 MODULE_PARM_DESC(max_nodes_per_user,
-		 "Most live contexts one user may own; beyond: ENOSPC (default: 4% of RAM / 512 bytes)");
+		 "Most 512-byte units (a context, an attachment, or a large value binding: one per 512 bytes) one user may own; beyond: ENOSPC (default: 4% of RAM / 512 bytes)");
 
 unsigned int ctxfd_max_key_len = 256;
 module_param_cb(max_key_len, &ctxfd_param_ops_key, &ctxfd_max_key_len, 0644);

@@ -46,6 +46,7 @@ static void ctxfd_tree_put(struct ctxfd_tree *tree)
  * ctxfd_node_alloc - allocate an active, unlinked node
  * @parent: the parent, or NULL for a root
  * @kind: enum ctxfd_kind
+ * @units: what to charge the calling user (ctxfd_user_charge())
  *
  * Charges the node to the calling user and takes a reference on @parent.
  * The node is invisible until ctxfd_node_link(); the caller owns the one
@@ -56,7 +57,7 @@ static void ctxfd_tree_put(struct ctxfd_tree *tree)
  * ERR_PTR(-ENOSPC) beyond the per-user limit, ERR_PTR(-ENOMEM).
  */
 struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
-				    enum ctxfd_kind kind)
+				    enum ctxfd_kind kind, unsigned int units)
 {
 	u32 depth = parent ? parent->depth + 1 : 0;
 	struct ctxfd_user *user;
@@ -66,7 +67,7 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	if (depth > READ_ONCE(ctxfd_max_depth))
 		return ERR_PTR(-ELOOP);
 
-	user = ctxfd_user_charge();
+	user = ctxfd_user_charge(units);
 	if (IS_ERR(user))
 		return ERR_CAST(user);
 
@@ -100,10 +101,11 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	node->id = atomic64_inc_return(&ctxfd_next_id);
 	node->deadline = KTIME_MAX;
 	node->user = user;
+	node->charge = units;
 	return node;
 
 nomem:
-	ctxfd_user_uncharge(user);
+	ctxfd_user_uncharge(user, units);
 	return ERR_PTR(-ENOMEM);
 }
 
@@ -326,7 +328,7 @@ static void ctxfd_node_destroy(struct ctxfd_node *node)
 	ctxfd_deadline_free(node);
 	ctxfd_value_free(node);
 	ctxfd_msg_put(node->cause_msg);
-	ctxfd_user_uncharge(node->user);
+	ctxfd_user_uncharge(node->user, node->charge);
 	kmem_cache_free(ctxfd_node_cache, node);
 	ctxfd_tree_put(tree);
 }

@@ -2,8 +2,13 @@
 /*
  * Per-user accounting: every node is charged to the real uid of the task
  * that created it and the max_nodes_per_user module parameter caps the
- * count (epoll's max_user_watches is the precedent). Memory itself is
- * charged to the creator's memory cgroup by the allocations.
+ * count (epoll's max_user_watches is the precedent). The count is in
+ * units of CTXFD_NODE_COST bytes of kernel memory: a plain context or an
+ * attachment is one unit, a context carrying a value binding one more per
+ * CTXFD_NODE_COST bytes its binding takes (ctxfd_value_weight()), so the
+ * cap bounds the memory one user pins, whatever the contexts carry.
+ * Memory itself is charged to the creator's memory cgroup by the
+ * allocations.
  *
  * The common path is a lockless RCU lookup and one atomic increment, so
  * independent trees, even of the same user, never contend on a lock; the
@@ -37,12 +42,13 @@ static struct ctxfd_user *ctxfd_user_find(kuid_t uid)
 }
 
 /**
- * ctxfd_user_charge - charge one node to the current user
+ * ctxfd_user_charge - charge an object to the current user
+ * @units: its weight, at least 1
  *
- * Return: the user's accounting entry, ERR_PTR(-ENOSPC) if the user
- * already has max_nodes_per_user nodes, or ERR_PTR(-ENOMEM).
+ * Return: the user's accounting entry, ERR_PTR(-ENOSPC) if the user's
+ * charges would exceed max_nodes_per_user, or ERR_PTR(-ENOMEM).
  */
-struct ctxfd_user *ctxfd_user_charge(void)
+struct ctxfd_user *ctxfd_user_charge(unsigned int units)
 {
 	kuid_t uid = current_uid();
 	struct ctxfd_user *user, *fresh;
@@ -67,6 +73,9 @@ struct ctxfd_user *ctxfd_user_charge(void)
 		spin_unlock(&ctxfd_users_lock);
 		kfree(fresh);
 	}
+	/* The lookup or the insertion took the first unit. */
+	if (units > 1)
+		atomic_add(units - 1, &user->nodes);
 
 	/*
 	 * Racing creators may both see the count above the limit and both
@@ -74,7 +83,7 @@ struct ctxfd_user *ctxfd_user_charge(void)
 	 */
 	if ((unsigned int)atomic_read(&user->nodes) >
 	    READ_ONCE(ctxfd_max_nodes_per_user)) {
-		ctxfd_user_uncharge(user);
+		ctxfd_user_uncharge(user, units);
 		return ERR_PTR(-ENOSPC);
 	}
 	return user;
@@ -83,9 +92,13 @@ struct ctxfd_user *ctxfd_user_charge(void)
 /**
  * ctxfd_user_uncharge - give back what ctxfd_user_charge() took
  * @user: the entry it returned
+ * @units: the weight it was given
  */
-void ctxfd_user_uncharge(struct ctxfd_user *user)
+void ctxfd_user_uncharge(struct ctxfd_user *user, unsigned int units)
 {
+	/* Leaves at least the last unit: only its holder frees the entry. */
+	if (units > 1)
+		atomic_sub(units - 1, &user->nodes);
 	if (atomic_dec_and_lock(&user->nodes, &ctxfd_users_lock)) {
 		hash_del_rcu(&user->node);
 		spin_unlock(&ctxfd_users_lock);
@@ -94,7 +107,7 @@ void ctxfd_user_uncharge(struct ctxfd_user *user)
 }
 
 /**
- * ctxfd_users_show - print "<uid> <count>" for every user with objects
+ * ctxfd_users_show - print "<uid> <units>" for every user with objects
  * @m: the seq_file of debugfs's ctxfd/users
  * @unused: unused
  *

@@ -43,6 +43,30 @@ int ctxfd_value_check(const struct ctxfd_create *args)
 }
 
 /**
+ * ctxfd_value_weight - extra per-user charge of a create request's binding
+ * @args: the create request, checked by ctxfd_value_check()
+ *
+ * A binding smaller than CTXFD_NODE_COST rides free on its node's unit;
+ * a larger one counts one unit per CTXFD_NODE_COST bytes of the slab
+ * object that holds it, so a user at max_nodes_per_user pins about the
+ * same memory whatever its contexts carry (a maximal 256-byte key and
+ * 4 KiB value sit in an 8 KiB object: 16 more units).
+ *
+ * Return: the number of units, 0 without a binding.
+ */
+unsigned int ctxfd_value_weight(const struct ctxfd_create *args)
+{
+	struct ctxfd_value *value;
+
+	if (!(args->flags & CTXFD_CREATE_VALUE))
+		return 0;
+	return kmalloc_size_roundup(struct_size(value, data,
+						(size_t)args->key_len +
+						args->value_len)) /
+	       CTXFD_NODE_COST;
+}
+
+/**
  * ctxfd_value_prepare - copy a new node's binding in
  * @node: the node, not yet linked
  * @args: the create request, checked by ctxfd_value_check()

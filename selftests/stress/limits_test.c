@@ -647,6 +647,52 @@ TEST_F(lim, key_and_value_caps_hold_at_their_exact_boundaries)
 	EXPECT_EQ(base, t_wait_charged(0, base, 10000));
 }
 
+/*
+ * The node cap counts 512-byte units: a binding of 512 bytes or more
+ * counts one unit per 512 bytes of the slab object holding it (a 256-byte
+ * key and a 4 KiB value: an 8 KiB object, 16 units more), so values
+ * cannot pin more memory than plain contexts under the same cap.
+ */
+TEST_F(lim, large_value_bindings_count_per_512_bytes_against_the_node_cap)
+{
+	static char key[256], val[4096];
+	long base = t_charged(0);
+	int root, small, big, nfds;
+
+	memset(key, 'k', sizeof(key));
+	memset(val, 'v', sizeof(val));
+	root = t_new(self->dev, 0);
+	ASSERT_LE(0, root);
+	small = value_child(root, key, 8, val, 16);
+	ASSERT_LE(0, small);
+	EXPECT_EQ(base + 2, t_charged(0)) TH_LOG("a small binding is free");
+	big = value_child(root, key, sizeof(key), val, sizeof(val));
+	ASSERT_LE(0, big);
+	EXPECT_EQ(base + 2 + 17, t_charged(0));
+	close(big);
+	EXPECT_EQ(base + 2, t_wait_charged(0, base + 2, 10000));
+
+	/* Room for 16 more units, not 17: ENOSPC, nothing left behind. */
+	ASSERT_EQ(0, t_param_set("max_nodes_per_user",
+				 (unsigned long long)(base + 2 + 16)));
+	nfds = t_nr_fds();
+	errno = 0;
+	EXPECT_EQ(-1, value_child(root, key, sizeof(key), val, sizeof(val)));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(nfds, t_nr_fds());
+	EXPECT_EQ(1, t_nr_children(root));
+	EXPECT_EQ(base + 2, t_charged(0));
+	/* With room for 17 it fits. */
+	ASSERT_EQ(0, t_param_set("max_nodes_per_user",
+				 (unsigned long long)(base + 2 + 17)));
+	big = value_child(root, key, sizeof(key), val, sizeof(val));
+	EXPECT_LE(0, big);
+	close(big);
+	close(small);
+	close(root);
+	EXPECT_EQ(base, t_wait_charged(0, base, 10000));
+}
+
 TEST_F(lim, cap_parameters_refuse_values_out_of_their_bounds)
 {
 	errno = 0;
@@ -1303,6 +1349,8 @@ static int pin_contexts(void *arg)
 	}
 	after = cg_current(p->cg);
 	T_FAIL_IF(!put_int(p->to_parent[1], (long)(after - before)), 7, "sync");
+	/* Held until the parent has read the charge. */
+	T_FAIL_IF(!get_int(p->from_parent[0], &v, 300000), 8, "sync");
 	close(leaf);
 	close(root);
 	close(dev);
@@ -1311,11 +1359,14 @@ static int pin_contexts(void *arg)
 
 /*
  * max_nodes_per_user defaults to 4% of RAM / 512 bytes, after epoll's
- * max_user_watches: one user's contexts should pin about 4% of RAM. Each
- * context's real cost is measured here (memory.current of a cgroup, so
- * slab, values and timers all count), times the default cap. A context
- * needs no fd of its own (a chain pins its ancestors), so RLIMIT_NOFILE
- * bounds nothing here; the allowance is 8% of RAM, twice the design.
+ * max_user_watches: one user's contexts should pin about 4% of RAM. The
+ * cap counts units of 512 bytes (a context with a large value binding
+ * counts several). Each context's real cost is measured here
+ * (memory.current of a cgroup, so slab, values and timers all count) and
+ * divided by the units debugfs charged for it, times the default cap. A
+ * context needs no fd of its own (a chain pins its ancestors), so
+ * RLIMIT_NOFILE bounds nothing here; the allowance is 8% of RAM, twice
+ * the design.
  */
 TEST_F_TIMEOUT(lim, one_user_at_the_default_node_cap_pins_at_most_8_percent_of_ram, 600)
 {
@@ -1345,7 +1396,7 @@ TEST_F_TIMEOUT(lim, one_user_at_the_default_node_cap_pins_at_most_8_percent_of_r
 			.key_len = (int)key_len, .value_len = (int)value_len,
 			.cg = cg,
 		};
-		long child, bytes = -1;
+		long child, bytes = -1, units = -1, c0 = -1;
 		double per, share;
 		pid_t pid;
 
@@ -1355,8 +1406,12 @@ TEST_F_TIMEOUT(lim, one_user_at_the_default_node_cap_pins_at_most_8_percent_of_r
 		ASSERT_LE(0, pid);
 		if (get_int(a.to_parent[0], &child, 30000)) {
 			EXPECT_EQ(0, cg_move(cg, (pid_t)child));
+			c0 = t_charged(NOBODY);
 			put_int(a.from_parent[1], 0);
 			EXPECT_TRUE(get_int(a.to_parent[0], &bytes, 300000));
+			if (c0 >= 0 && bytes > 0)
+				units = t_charged(NOBODY) - c0;
+			put_int(a.from_parent[1], 0);
 		}
 		EXPECT_EQ(0, t_wait_status(pid));
 		close(a.to_parent[0]);
@@ -1365,11 +1420,14 @@ TEST_F_TIMEOUT(lim, one_user_at_the_default_node_cap_pins_at_most_8_percent_of_r
 		close(a.from_parent[1]);
 		if (bytes <= 0)
 			continue;
-		per = (double)bytes / a.n;
+		EXPECT_LE(a.n, units);
+		if (units < a.n)
+			continue;
+		per = (double)bytes / units;
 		share = per * (double)cap / ((double)ram_kb * 1024.0);
-		TH_LOG("%s: %.0f bytes each; x %lld (default max_nodes_per_user) = %.0f MiB = %.1f%% of RAM",
-		       pin_names[k], per, cap, per * (double)cap / 1048576.0,
-		       100.0 * share);
+		TH_LOG("%s: %.0f bytes and %.1f units each; x %lld units (default max_nodes_per_user) = %.0f MiB = %.1f%% of RAM",
+		       pin_names[k], (double)bytes / a.n, (double)units / a.n,
+		       cap, per * (double)cap / 1048576.0, 100.0 * share);
 		if (share > worst)
 			worst = share;
 	}
