@@ -77,7 +77,14 @@ module_param_cb(max_value_len, &ctxfd_param_ops_value, &ctxfd_max_value_len,
 MODULE_PARM_DESC(max_value_len,
 		 "Longest value in bytes, at most 1 MiB; beyond: E2BIG (default 4096)");
 
-/* Runs deadline expiries in process context; high priority for latency. */
+/*
+ * Runs deadline expiries, attachment fire and exit work in process
+ * context; high priority for latency. CPU intensive: one item may walk a
+ * subtree of a million nodes (rescheduling as it goes but never
+ * sleeping), and concurrency management would otherwise hold every other
+ * item queued on that CPU, other trees' deadlines included, until it is
+ * over.
+ */
 struct workqueue_struct *ctxfd_wq;
 
 static const struct file_operations ctxfd_dev_fops = {
@@ -104,7 +111,7 @@ static int __init ctxfd_init(void)
 						 PAGE_SIZE / 25,
 						 CTXFD_NODE_COST));
 
-	ctxfd_wq = alloc_workqueue("ctxfd", WQ_HIGHPRI, 0);
+	ctxfd_wq = alloc_workqueue("ctxfd", WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0);
 	if (!ctxfd_wq)
 		return -ENOMEM;
 

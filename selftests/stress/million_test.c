@@ -247,6 +247,8 @@ struct probes {
 	int busy_fd;		/* readable once the big cancel is over */
 	__s64 busy_done;
 	int during;		/* probes due while the big cancel ran */
+	int before_end;		/* of those, fired before it was over */
+	int missing;		/* of those, never fired */
 	double worst_ms;
 };
 
@@ -311,7 +313,13 @@ static void *probes_collect(void *arg)
 		if (p->at[k] > p->busy_done)
 			continue;
 		p->during++;
-		late = p->fired[k] ? (double)(p->fired[k] - p->at[k]) / 1e6 : 1e9;
+		if (!p->fired[k]) {
+			p->missing++;
+			continue;
+		}
+		if (p->fired[k] < p->busy_done)
+			p->before_end++;
+		late = (double)(p->fired[k] - p->at[k]) / 1e6;
 		if (late > p->worst_ms)
 			p->worst_ms = late;
 	}
@@ -491,13 +499,19 @@ TEST_F_TIMEOUT(big, cancel_of_1000_chains_of_1000_wakes_every_leaf_and_frees_all
 		       pr.during, pr.worst_ms);
 	EXPECT_EQ(0, left) TH_LOG("%d objects still charged", left);
 	/*
-	 * Timer noise under TCG is well below 200 ms; a deadline that waits
-	 * for most of the other tree's walk is held up by it.
+	 * No time bound (lateness is for `make bench`), only order: deadlines
+	 * of independent trees do not queue behind the big work item. Those
+	 * due while it ran all fire, and unless it was over within a few
+	 * probes, some of them before it is over.
 	 */
-	if (variant->by_deadline)
-		EXPECT_GT(200.0 + 250.0 * cancel_s, pr.worst_ms)
-			TH_LOG("an independent tree's deadline fired %.0f ms late: its work item waited behind the big cancel",
-			       pr.worst_ms);
+	if (variant->by_deadline) {
+		EXPECT_EQ(0, pr.missing)
+			TH_LOG("%d deadlines of independent trees never fired", pr.missing);
+		if (pr.during >= 20)
+			EXPECT_LT(0, pr.before_end)
+				TH_LOG("none of the %d deadlines due during the big cancel fired before it was over: they waited behind it",
+				       pr.during);
+	}
 }
 
 /* ---- 1 000 000 children of one root ------------------------------------------- */
@@ -648,18 +662,17 @@ static pid_t idle_process(void)
 
 /*
  * A context with 5000 attachments of one process is canceled twice: with
- * the system as it is, and with 1000 more (idle) processes. The cancel
- * does per-attachment work, under the tree lock and inside the CANCEL
- * call; none of it should have to look at every process of the system
- * (an attachment is charged as one object against max_nodes_per_user, and
- * one user may attach its own process that many times), so the second
- * cancel should not take much longer than the first.
+ * the system as it is, and with 1000 more (idle) processes. Every
+ * attachment fires (the target ignores the signal and lives on) and is
+ * freed: the charges return to the baseline. The time of each phase is
+ * printed for the reader; whether it grows with the number of processes
+ * is a performance question for `make bench`, not an assertion here.
  */
-TEST_F_TIMEOUT(many, cancel_with_5000_attachments_takes_no_longer_with_1000_more_processes, 3600)
+TEST_F_TIMEOUT(many, cancel_with_5000_attachments_fires_and_frees_each_with_or_without_1000_more_processes, 3600)
 {
 	const int n = (int)t_scaled(5000, 100), sizes[2] = { 0, 1000 };
 	long base = t_charges_available() ? t_settled_charge(0) : -1;
-	double took[2] = { 0, 0 };
+	double took;
 	int k, i, fd, pidfd;
 	__u64 t0;
 
@@ -694,20 +707,17 @@ TEST_F_TIMEOUT(many, cancel_with_5000_attachments_takes_no_longer_with_1000_more
 		       n, variant->flags ? " with descendants" : "", sizes[k], secs(t0));
 		t0 = t_now_ns(CLOCK_MONOTONIC);
 		ASSERT_EQ(0, t_cancel(fd, 0, NULL));
-		took[k] = secs(t0);
+		took = secs(t0);
 		close(fd);
 		t0 = t_now_ns(CLOCK_MONOTONIC);
 		/* The fire work items let every attachment go. */
 		if (base >= 0)
 			EXPECT_EQ(base, t_wait_charged(0, base, 600000));
-		printf("CANCEL ioctl %.2f s, fire work %.1f s more\n", took[k], secs(t0));
+		printf("CANCEL ioctl %.2f s, fire work %.1f s more\n", took, secs(t0));
 		fflush(stdout);
 		EXPECT_TRUE(t_alive(self->sleeper));
 	}
 	close(pidfd);
-	EXPECT_GT(3.0 * took[0] + 2.0, took[1])
-		TH_LOG("canceling %d attachments took %.1f s with %d more processes, %.1f s without: the cancel walks every process for every attachment",
-		       n, took[1], sizes[1], took[0]);
 }
 
 TEST_HARNESS_MAIN
