@@ -347,7 +347,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 		ret = PTR_ERR(user);
 		goto err_pid;
 	}
-	att = kzalloc(sizeof(*att), GFP_KERNEL_ACCOUNT);
+	att = kzalloc(sizeof(*att), CTXFD_GFP);
 	if (!att) {
 		ret = -ENOMEM;
 		goto err_user;

@@ -212,6 +212,18 @@ extern unsigned int ctxfd_max_value_len;
 
 /* Hard upper bounds of the tunables above. */
 /*
+ * Allocations a user makes by creating contexts and attachments: charged
+ * to its memory cgroup; reclaim is tried as hard as for any allocation,
+ * but at the end they fail with ENOMEM rather than invoking the OOM
+ * killer (which could pick another process of the group) or warning in
+ * the kernel log.
+ */
+#define CTXFD_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+/* At least what the VFS allocates for one new file: struct file, dentry. */
+#define CTXFD_FILE_HEADROOM	512
+
+/*
  * Kernel memory one plain node costs, file included, rounded up: the unit
  * of the per-user charge (user.c) and of the default max_nodes_per_user.
  */

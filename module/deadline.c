@@ -131,7 +131,7 @@ int ctxfd_deadline_prepare(struct ctxfd_node *node,
 		return 0;
 	}
 
-	timer = kzalloc(sizeof(*timer), GFP_KERNEL_ACCOUNT);
+	timer = kzalloc(sizeof(*timer), CTXFD_GFP);
 	if (!timer) {
 		ctxfd_msg_put(msg);
 		return -ENOMEM;

@@ -169,11 +169,28 @@ int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
 			bool cancel_capable, bool cloexec)
 {
 	struct file *file;
+	void *headroom;
 	int fd;
 
 	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
 	if (fd < 0)
 		return fd;
+
+	/*
+	 * The VFS charges the file and its dentry to the memory cgroup with
+	 * plain GFP_KERNEL_ACCOUNT: at the group's limit that invokes the
+	 * OOM killer, which may pick another process of the group. Charging
+	 * as much first, in a way that fails instead, leaves the charge in
+	 * this CPU's stock for the group when freed, and the VFS takes it
+	 * from there: at the limit, the create fails with ENOMEM. (Only a
+	 * migration to another CPU in between loses the stock.)
+	 */
+	headroom = kmalloc(CTXFD_FILE_HEADROOM, CTXFD_GFP);
+	if (!headroom) {
+		put_unused_fd(fd);
+		return -ENOMEM;
+	}
+	kfree(headroom);
 
 	file = anon_inode_getfile("[ctxfd]", &ctxfd_fops, node,
 				  cancel_capable ? O_RDWR : O_RDONLY);

@@ -42,7 +42,7 @@ struct ctxfd_msg *ctxfd_msg_from_user(const struct ctxfd_cause *cause)
 	if (!len)
 		return NULL;
 
-	msg = kmalloc(struct_size(msg, text, len + 1), GFP_KERNEL_ACCOUNT);
+	msg = kmalloc(struct_size(msg, text, len + 1), CTXFD_GFP);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	if (copy_from_user(msg->text, u64_to_user_ptr(cause->msg), len)) {

@@ -26,7 +26,7 @@ static struct ctxfd_tree *ctxfd_tree_alloc(void)
 {
 	struct ctxfd_tree *tree;
 
-	tree = kmalloc(sizeof(*tree), GFP_KERNEL_ACCOUNT);
+	tree = kmalloc(sizeof(*tree), CTXFD_GFP);
 	if (!tree)
 		return NULL;
 	mutex_init(&tree->lock);
@@ -71,7 +71,7 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	if (IS_ERR(user))
 		return ERR_CAST(user);
 
-	node = kmem_cache_zalloc(ctxfd_node_cache, GFP_KERNEL);
+	node = kmem_cache_zalloc(ctxfd_node_cache, CTXFD_GFP);
 	if (!node)
 		goto nomem;
 

@@ -83,7 +83,7 @@ int ctxfd_value_prepare(struct ctxfd_node *node,
 
 	value = kmalloc(struct_size(value, data,
 				    (size_t)args->key_len + args->value_len),
-			GFP_KERNEL_ACCOUNT);
+			CTXFD_GFP);
 	if (!value)
 		return -ENOMEM;
 	value->key_len = args->key_len;

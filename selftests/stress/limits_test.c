@@ -1119,7 +1119,7 @@ FIXTURE_SETUP(memcg)
 	snprintf(self->side, sizeof(self->side), CGROOT "/ctxfd-side-%d", getpid());
 	ASSERT_EQ(0, mkdir(self->cg, 0755));
 	ASSERT_EQ(0, mkdir(self->side, 0755));
-	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "8M"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "16M"));
 	cg_write(self->cg, "memory.swap.max", "0");	/* absent without swap */
 	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
 	self->outsider = fat_process(8, ready[1]);
@@ -1209,8 +1209,8 @@ static void fill_memcg(enum memcg_shape shape, volatile struct memcg_report *r)
 	r->err = errno;
 	r->done = 1;
 	if (shape == OPEN_FDS)
-		while (r->created > 0)
-			close(fds[--r->created]);
+		for (long i = r->created; i > 0; i--)
+			close(fds[i - 1]);
 	else if (leaf != root)
 		close(leaf);
 	close(root);
@@ -1254,7 +1254,7 @@ TEST_F_TIMEOUT(memcg, limit_gives_enomem_and_oom_kills_nobody, 300)
 	kills = cg_key(self->cg, "memory.events", "oom_kill") - kills_before;
 	ooms = cg_key(self->cg, "memory.events", "oom") - oom_before;
 	maxev = cg_key(self->cg, "memory.events", "max");
-	TH_LOG("%s in an 8 MiB group: %ld created, then %s; creator %s %d; memory.events: max %lld, oom +%lld, oom_kill +%lld",
+	TH_LOG("%s in a 16 MiB group: %ld created, then %s; creator %s %d; memory.events: max %lld, oom +%lld, oom_kill +%lld",
 	       shape_name(variant->shape), r->created,
 	       r->done == 1 ? strerror(r->err) : "(no errno: killed first)",
 	       status > 128 ? "killed by signal" : "exited", status > 128 ? status - 128 : status,
