@@ -947,6 +947,7 @@ static void op_attach(struct opthread *t)
 	v->pid = fork();
 	if (v->pid == 0) {
 		struct sigaction sa = { .sa_handler = SIG_IGN };
+		pid_t me = getpid();
 		sigset_t none;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -961,6 +962,9 @@ static void op_attach(struct opthread *t)
 		sigaction(SIGUSR2, &sa, NULL);
 		if (flags && fork() == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			/* The victim may be gone already: no PDEATHSIG then. */
+			if (getppid() != me)
+				_exit(0);
 			close(3);
 			for (;;)
 				pause();
