@@ -220,8 +220,11 @@ extern unsigned int ctxfd_max_value_len;
  */
 #define CTXFD_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
-/* At least what the VFS allocates for one new file: struct file, dentry. */
-#define CTXFD_FILE_HEADROOM	512
+/*
+ * Margin below its memory cgroup's limit a creator must have for a new
+ * file (file.c): twice what the VFS may charge for one (a page).
+ */
+#define CTXFD_FILE_HEADROOM	(2 * PAGE_SIZE)
 
 /*
  * Kernel memory one plain node costs, file included, rounded up: the unit

@@ -179,11 +179,11 @@ int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
 	/*
 	 * The VFS charges the file and its dentry to the memory cgroup with
 	 * plain GFP_KERNEL_ACCOUNT: at the group's limit that invokes the
-	 * OOM killer, which may pick another process of the group. Charging
-	 * as much first, in a way that fails instead, leaves the charge in
-	 * this CPU's stock for the group when freed, and the VFS takes it
-	 * from there: at the limit, the create fails with ENOMEM. (Only a
-	 * migration to another CPU in between loses the stock.)
+	 * OOM killer, which may pick another process of the group. So a new
+	 * file needs a margin first: charging two pages in a way that fails
+	 * instead (and giving them back) shows the group is not within a
+	 * page of its limit; only another process of the group allocating
+	 * in between can still take the margin away.
 	 */
 	headroom = kmalloc(CTXFD_FILE_HEADROOM, CTXFD_GFP);
 	if (!headroom) {
