@@ -60,6 +60,9 @@ enum ctxfd_attach_state {
  *	and grown by every later walk. Owned by the fire path.
  * @signal: immutable.
  * @grace: jiffies between @signal and SIGKILL, 0 for none; immutable.
+ * @kill_at: when the grace period ends (jiffies). Owned by the fire path.
+ * @poll: next look at the processes during the grace period (jiffies).
+ *	Owned by the fire path.
  * @flags: CTXFD_ATTACH_*; immutable.
  */
 struct ctxfd_attachment {
@@ -76,6 +79,8 @@ struct ctxfd_attachment {
 	struct ctxfd_pidset set;
 	int signal;
 	unsigned long grace;
+	unsigned long kill_at;
+	unsigned long poll;
 	u64 flags;
 };
 
@@ -152,12 +157,37 @@ static void ctxfd_attach_release(struct ctxfd_attachment *att)
 	ctxfd_attach_free(att);
 }
 
+/*
+ * During the grace period, look again now and then (10 ms, doubling up to
+ * a second): once the attached process and every member have exited,
+ * nothing is left to kill, and holding the attachment, its node and the
+ * module for the rest of a grace period of up to a day helps nobody.
+ */
+#define CTXFD_GRACE_POLL_MIN	msecs_to_jiffies(10)
+#define CTXFD_GRACE_POLL_MAX	HZ
+
+static bool ctxfd_attach_grace_wait(struct ctxfd_attachment *att)
+{
+	unsigned long now = jiffies, wait;
+
+	if (!time_before(now, att->kill_at) ||
+	    !ctxfd_tree_alive(att->pid, &att->set))
+		return false;
+	wait = min3(att->poll, att->kill_at - now,
+		    (unsigned long)CTXFD_GRACE_POLL_MAX);
+	att->poll = min(att->poll * 2, (unsigned long)CTXFD_GRACE_POLL_MAX);
+	queue_delayed_work(ctxfd_wq, &att->kill_work, wait);
+	return true;
+}
+
 static void ctxfd_attach_kill_work(struct work_struct *work)
 {
 	struct ctxfd_attachment *att = container_of(to_delayed_work(work),
 						    struct ctxfd_attachment,
 						    kill_work);
 
+	if (ctxfd_attach_grace_wait(att))
+		return;
 	ctxfd_tree_kill(att->pid, att->flags, att->cred, &att->set);
 	ctxfd_attach_release(att);
 }
@@ -174,9 +204,10 @@ static void ctxfd_attach_fire_work(struct work_struct *work)
 		ctxfd_tree_collect(att->pid, att->flags, &att->set);
 		ctxfd_tree_signal(&att->set, att->cred, att->signal, false);
 		if (att->grace) {
-			queue_delayed_work(ctxfd_wq, &att->kill_work,
-					   att->grace);
-			return;
+			att->kill_at = jiffies + att->grace;
+			att->poll = CTXFD_GRACE_POLL_MIN;
+			if (ctxfd_attach_grace_wait(att))
+				return;
 		}
 	}
 	ctxfd_attach_release(att);

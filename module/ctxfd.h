@@ -348,6 +348,7 @@ unsigned int ctxfd_tree_signal(struct ctxfd_pidset *set,
 			       bool skip_dying);
 void ctxfd_tree_kill(struct pid *leader_pid, u64 flags,
 		     const struct cred *cred, struct ctxfd_pidset *set);
+bool ctxfd_tree_alive(struct pid *leader_pid, struct ctxfd_pidset *set);
 
 /* file.c */
 extern const struct file_operations ctxfd_fops;

@@ -674,6 +674,29 @@ TEST_F(att, grace_ends_quietly_for_process_that_exits_in_time)
 	EXPECT_EQ(7, t_wait_status(pid));
 }
 
+/*
+ * A day's grace for a process that exits at once: the attachment (its
+ * charge, its node, the module) goes as soon as the process is gone, not
+ * a day later.
+ */
+TEST_F(att, long_grace_ends_once_the_processes_are_gone)
+{
+	pid_t pid = spawn_catcher(SIGTERM, on_term_exit7);
+	long base = t_charges_available() ? t_charged(getuid()) : -1;
+	int ctx = t_child(self->root, 0);
+
+	ASSERT_LE(0, ctx);
+	EXPECT_REC(self, TAG_READY, pid, 10000);
+	ASSERT_EQ(0, t_attach(ctx, pid, SIGTERM, 24ull * 3600 * 1000 * MS, 0));
+	ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
+	EXPECT_EQ(7, t_wait_status(pid));
+	close(ctx);
+	if (base < 0)
+		SKIP(return, "no debugfs ctxfd/users: the charge is not checked");
+	EXPECT_EQ(base, t_wait_charged(getuid(), base, 20000))
+		TH_LOG("the attachment outlived its process");
+}
+
 static void children_catching_sigterm(void)
 {
 	int i;
