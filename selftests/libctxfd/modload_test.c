@@ -101,16 +101,15 @@ FIXTURE_SETUP(unloaded)
 	unsetenv("CTXFD_MODULE");
 	/*
 	 * Attachments fired by earlier programs hold the module until their
-	 * grace periods are over, even when their processes died at once:
-	 * give them two minutes.
+	 * processes are gone or their grace periods over: give them 30 s.
 	 */
-	for (int i = 0; loaded() && i < 1200 &&
+	for (int tries = 300; loaded() && tries > 0 &&
 	     syscall(SYS_delete_module, "ctxfd", O_NONBLOCK) &&
-	     (errno == EBUSY || errno == EAGAIN || errno == EWOULDBLOCK); i++)
+	     (errno == EBUSY || errno == EAGAIN || errno == EWOULDBLOCK); tries--)
 		usleep(100000);
 	if (loaded() && syscall(SYS_delete_module, "ctxfd", O_NONBLOCK)) {
 		if (errno == EBUSY || errno == EAGAIN || errno == EWOULDBLOCK)
-			CTXFD_SKIP("ctxfd is still in use after 2 minutes: cannot unload it");
+			CTXFD_SKIP("ctxfd is still in use after 30 s: cannot unload it");
 		ASSERT_EQ(0, errno) TH_LOG("delete_module: %s", strerror(errno));
 	}
 	ASSERT_FALSE(loaded());
