@@ -30,6 +30,15 @@
 #endif
 
 /*
+ * The harness runs each test in a child that ends with _exit(): what a
+ * test printed to a fully buffered stdout (a file, a pipe) would be lost.
+ */
+static void __attribute__((constructor, used)) t_stdout_by_line(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/*
  * Skip the current test, from a test body or a fixture setup. The 6.1
  * harness runs the body even after SKIP() in a setup, so leave the test's
  * child process the way the harness reads as "skipped" (exit 255).
