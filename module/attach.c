@@ -170,8 +170,13 @@ static bool ctxfd_attach_grace_wait(struct ctxfd_attachment *att)
 {
 	unsigned long now = jiffies, wait;
 
+	/*
+	 * The attached process counts even when it is not a member
+	 * (descendants-only): its future children would be. Once it and
+	 * every member have exited, no later walk can find anyone.
+	 */
 	if (!time_before(now, att->kill_at) ||
-	    !ctxfd_tree_alive(att->pid, &att->set))
+	    (ctxfd_pid_exited(att->pid) && !ctxfd_tree_alive(&att->set)))
 		return false;
 	wait = min3(att->poll, att->kill_at - now,
 		    (unsigned long)CTXFD_GRACE_POLL_MAX);

@@ -210,7 +210,6 @@ extern unsigned int ctxfd_max_nodes_per_user;
 extern unsigned int ctxfd_max_key_len;
 extern unsigned int ctxfd_max_value_len;
 
-/* Hard upper bounds of the tunables above. */
 /*
  * Allocations a user makes by creating contexts and attachments: charged
  * to its memory cgroup; reclaim is tried as hard as for any allocation,
@@ -231,6 +230,8 @@ extern unsigned int ctxfd_max_value_len;
  * of the per-user charge (user.c) and of the default max_nodes_per_user.
  */
 #define CTXFD_NODE_COST			512
+
+/* Hard upper bounds of the tunables above. */
 #define CTXFD_MAX_KEY_LEN_LIMIT		4096
 #define CTXFD_MAX_VALUE_LEN_LIMIT	(1U << 20)
 
@@ -348,7 +349,7 @@ unsigned int ctxfd_tree_signal(struct ctxfd_pidset *set,
 			       bool skip_dying);
 void ctxfd_tree_kill(struct pid *leader_pid, u64 flags,
 		     const struct cred *cred, struct ctxfd_pidset *set);
-bool ctxfd_tree_alive(struct pid *leader_pid, struct ctxfd_pidset *set);
+bool ctxfd_tree_alive(struct ctxfd_pidset *set);
 
 /* file.c */
 extern const struct file_operations ctxfd_fops;

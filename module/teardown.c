@@ -279,26 +279,18 @@ unsigned int ctxfd_tree_signal(struct ctxfd_pidset *set,
 }
 
 /**
- * ctxfd_tree_alive - is anything of a teardown left for a later kill?
- * @leader_pid: the attached process
+ * ctxfd_tree_alive - has a member of a teardown not exited yet?
  * @set: members found so far
  *
- * The leader counts even when it is not a member (descendants-only): its
- * future children would be. Once the leader and every member have
- * exited, no later walk can find anyone (it starts from them).
- *
- * Return: true if the leader or a member has not exited.
+ * Return: true if a member has not exited.
  */
-bool ctxfd_tree_alive(struct pid *leader_pid, struct ctxfd_pidset *set)
+bool ctxfd_tree_alive(struct ctxfd_pidset *set)
 {
 	struct task_struct *t;
 	bool alive = false;
 	unsigned int i;
 
 	rcu_read_lock();
-	t = pid_task(leader_pid, PIDTYPE_TGID);
-	if (t && !ctxfd_task_gone(t))
-		alive = true;
 	for (i = 0; !alive && i < set->nr; i++) {
 		t = pid_task(set->list[i], PIDTYPE_TGID);
 		alive = t && !ctxfd_task_gone(t);

@@ -42,6 +42,14 @@ int ctxfd_value_check(const struct ctxfd_create *args)
 	return 0;
 }
 
+/* Bytes of the object that holds a create request's binding. */
+static size_t ctxfd_value_size(const struct ctxfd_create *args)
+{
+	struct ctxfd_value *value;
+
+	return struct_size(value, data, (size_t)args->key_len + args->value_len);
+}
+
 /**
  * ctxfd_value_weight - extra per-user charge of a create request's binding
  * @args: the create request, checked by ctxfd_value_check()
@@ -56,14 +64,9 @@ int ctxfd_value_check(const struct ctxfd_create *args)
  */
 unsigned int ctxfd_value_weight(const struct ctxfd_create *args)
 {
-	struct ctxfd_value *value;
-
 	if (!(args->flags & CTXFD_CREATE_VALUE))
 		return 0;
-	return kmalloc_size_roundup(struct_size(value, data,
-						(size_t)args->key_len +
-						args->value_len)) /
-	       CTXFD_NODE_COST;
+	return kmalloc_size_roundup(ctxfd_value_size(args)) / CTXFD_NODE_COST;
 }
 
 /**
@@ -81,9 +84,7 @@ int ctxfd_value_prepare(struct ctxfd_node *node,
 	if (!(args->flags & CTXFD_CREATE_VALUE))
 		return 0;
 
-	value = kmalloc(struct_size(value, data,
-				    (size_t)args->key_len + args->value_len),
-			CTXFD_GFP);
+	value = kmalloc(ctxfd_value_size(args), CTXFD_GFP);
 	if (!value)
 		return -ENOMEM;
 	value->key_len = args->key_len;
