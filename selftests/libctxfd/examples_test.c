@@ -15,6 +15,8 @@
  * The programs are built like user programs (the C files of lib/examples, against
  * libctxfd); the ASan group runs their ASan build.
  */
+#include <sys/inotify.h>
+
 #include "lib_test.h"
 
 /*
@@ -114,6 +116,14 @@ LIBTEST(ExampleAfterFunc_merge)
 /* Seed: an endless watch loop stopped by canceling its context. */
 LIBTEST(SeedWatchLoopStopsOnCancel)
 {
+	/* The example watches a directory with inotify; a kernel built
+	 * without CONFIG_INOTIFY_USER cannot run it at all. */
+	int fd = inotify_init1(IN_CLOEXEC);
+
+	if (fd < 0 && errno == ENOSYS)
+		SKIP(return, "kernel without inotify (CONFIG_INOTIFY_USER)");
+	ASSERT_LE(0, fd) TH_LOG("inotify_init1: %s", strerror(errno));
+	close(fd);
 	run_example(_metadata, "watch_loop", NULL, NULL);
 }
 
