@@ -31,11 +31,21 @@
  * registrations in the child start a watcher of its own. The child never
  * touches the parent's epoll set (it is shared across fork).
  *
+ * Starting the watcher waits until the thread runs ctx__watcher_main():
+ * a fork() right after ctx_after_func() must not find it half started.
+ * glibc's thread start-up is fork-safe, but a runtime that wraps it need
+ * not be: gcc 12's ASan registers a new thread, under locks of its own
+ * that no fork handler takes, after pthread_create() has returned; a child
+ * forked at that moment inherits them locked and its own new threads hang
+ * (selftests/libctxfd ForkDropsPendingAfterFuncsInTheChild, under ASan).
+ *
  * Threads the library starts (the watcher, and one per function run) run
  * with every signal blocked, so they never take a signal the program
  * meant for one of its own threads (or for signalfd).
  */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +80,9 @@ struct ctx_af {
 };
 
 static pthread_mutex_t ctx_af_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Posted by a new watcher thread once it runs (see fork() above). */
+static sem_t ctx_w_started;
 
 static struct {
 	bool running;
@@ -176,6 +189,7 @@ static void *ctx__watcher_main(void *unused)
 {
 	struct epoll_event evs[64];
 
+	sem_post(&ctx_w_started);
 	for (;;) {
 		struct ctx_stop_handle *run = NULL;
 		struct ctx_af *grave;
@@ -254,10 +268,14 @@ static CTX_NOINLINE int ctx__watcher_start_locked(void)
 			return ret;
 		}
 	}
+	sem_init(&ctx_w_started, 0, 0);
 	ret = ctx__thread_create(ctx__watcher_main, NULL);
 	if (ret)
 		return ctx__fail(ret, "ctx_after_func: cannot start the watcher thread: %s",
 				 strerrordesc_np(ret));
+	/* Under ctx_af_lock, which fork() waits for (atfork prepare). */
+	while (sem_wait(&ctx_w_started) && errno == EINTR)
+		;
 	ctx_w.running = true;
 	return 0;
 }
