@@ -81,9 +81,6 @@ struct ctx_af {
 
 static pthread_mutex_t ctx_af_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Posted by a new watcher thread once it runs (see fork() above). */
-static sem_t ctx_w_started;
-
 static struct {
 	bool running;
 	int epfd;
@@ -185,11 +182,12 @@ static void ctx__af_retire_locked(struct ctx_af *af)
 	ctx__watcher_wake();
 }
 
-static void *ctx__watcher_main(void *unused)
+/* @started: posted once the thread runs (see fork() above). */
+static void *ctx__watcher_main(void *started)
 {
 	struct epoll_event evs[64];
 
-	sem_post(&ctx_w_started);
+	sem_post(started);
 	for (;;) {
 		struct ctx_stop_handle *run = NULL;
 		struct ctx_af *grave;
@@ -242,12 +240,13 @@ static void *ctx__watcher_main(void *unused)
 			run = next;
 		}
 	}
-	return unused;
+	return NULL;
 }
 
 static CTX_NOINLINE int ctx__watcher_start_locked(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	sem_t started;
 	int ret;
 
 	if (ctx_w.running)
@@ -268,14 +267,17 @@ static CTX_NOINLINE int ctx__watcher_start_locked(void)
 			return ret;
 		}
 	}
-	sem_init(&ctx_w_started, 0, 0);
-	ret = ctx__thread_create(ctx__watcher_main, NULL);
-	if (ret)
+	sem_init(&started, 0, 0);
+	ret = ctx__thread_create(ctx__watcher_main, &started);
+	if (ret) {
+		sem_destroy(&started);
 		return ctx__fail(ret, "ctx_after_func: cannot start the watcher thread: %s",
 				 strerrordesc_np(ret));
+	}
 	/* Under ctx_af_lock, which fork() waits for (atfork prepare). */
-	while (sem_wait(&ctx_w_started) && errno == EINTR)
+	while (sem_wait(&started) && errno == EINTR)
 		;
+	sem_destroy(&started);
 	ctx_w.running = true;
 	return 0;
 }
