@@ -412,18 +412,22 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	wqh = &pid->wait_pidfd;
 	mutex_lock(&node->tree->lock);
 	add_wait_queue(wqh, &att->exit_wait);
+	/* Exited before we queued ourselves: nobody will wake us. */
+	spin_lock_irq(&wqh->lock);
+	if (ctxfd_pid_exited(pid))
+		__ctxfd_attach_exited(att);
+	spin_unlock_irq(&wqh->lock);
 	if (ctxfd_node_err(node)) {
+		/*
+		 * The fire work owns @att from here on and may free it (and
+		 * drop @pid) before we return: touch neither again.
+		 */
 		__ctxfd_attach_start(att);
 	} else {
 		att->state = CTXFD_ATTACH_ARMED;
 		list_add_tail(&att->entry, &node->attachments);
 		WRITE_ONCE(node->nr_attached, node->nr_attached + 1);
 	}
-	/* Exited before we queued ourselves: nobody will wake us. */
-	spin_lock_irq(&wqh->lock);
-	if (ctxfd_pid_exited(pid))
-		__ctxfd_attach_exited(att);
-	spin_unlock_irq(&wqh->lock);
 	mutex_unlock(&node->tree->lock);
 	return 0;
 
