@@ -9,7 +9,6 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
-#include <linux/memcontrol.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -153,32 +152,6 @@ const struct file_operations ctxfd_fops = {
 	.llseek		= noop_llseek,
 };
 
-/*
- * Is the current task's memory cgroup, or one of its ancestors, within
- * CTXFD_MEMCG_SLACK of its limit? Lockless reads: a hint for whether
- * the margin check below is worth its cost (an 8 KiB charge), nothing
- * more. The root group has no limit and no parent.
- */
-#define CTXFD_MEMCG_SLACK	256	/* pages: four charge batches */
-
-static bool ctxfd_memcg_tight(void)
-{
-#ifdef CONFIG_MEMCG
-	struct mem_cgroup *memcg;
-	bool tight = false;
-
-	rcu_read_lock();
-	for (memcg = mem_cgroup_from_task(current); memcg && !tight;
-	     memcg = parent_mem_cgroup(memcg))
-		tight = page_counter_read(&memcg->memory) + CTXFD_MEMCG_SLACK >=
-			READ_ONCE(memcg->memory.max);
-	rcu_read_unlock();
-	return tight;
-#else
-	return false;
-#endif
-}
-
 /**
  * ctxfd_newfd_prepare - reserve a descriptor and create a context file
  * @nfd: filled in on success
@@ -196,7 +169,6 @@ int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
 			bool cancel_capable, bool cloexec)
 {
 	struct file *file;
-	void *headroom;
 	int fd;
 
 	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
@@ -204,23 +176,11 @@ int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
 		return fd;
 
 	/*
-	 * The VFS charges the file and its dentry to the memory cgroup with
-	 * plain GFP_KERNEL_ACCOUNT: at the group's limit that invokes the
-	 * OOM killer, which may pick another process of the group. So near
-	 * a limit, a new file needs a margin first: charging two pages in a
-	 * way that fails instead (and giving them back) shows the group is
-	 * not within a page of its limit; only another process of the group
-	 * allocating in between can still take the margin away.
+	 * The file itself is the VFS's, charged to the memory cgroup like
+	 * every anon-inode file (eventfd, timerfd): at the group's limit
+	 * that charge behaves as it does for them. Our own allocations fail
+	 * with ENOMEM instead (CTXFD_GFP).
 	 */
-	if (ctxfd_memcg_tight()) {
-		headroom = kmalloc(CTXFD_FILE_HEADROOM, CTXFD_GFP);
-		if (!headroom) {
-			put_unused_fd(fd);
-			return -ENOMEM;
-		}
-		kfree(headroom);
-	}
-
 	file = anon_inode_getfile("[ctxfd]", &ctxfd_fops, node,
 				  cancel_capable ? O_RDWR : O_RDONLY);
 	if (IS_ERR(file)) {

@@ -3,54 +3,14 @@
  * ioctls on context fds and on /dev/ctxfd.
  *
  * Every struct is extensible by size (the size is the one encoded in the
- * ioctl number): inputs go through copy_struct_from_user(), outputs are
- * truncated or zero-filled to the caller's size. Dispatch is on the ioctl
- * number and direction, so one handler serves every size.
+ * ioctl number): inputs and outputs go through the helpers of ustruct.c.
+ * Dispatch is on the ioctl number and direction, so one handler serves
+ * every size.
  */
 #include <linux/err.h>
 #include <linux/uaccess.h>
 
 #include "ctxfd.h"
-
-/**
- * ctxfd_copy_args - copy an extensible input struct in
- * @karg: kernel copy
- * @ksize: its size
- * @ver0: the first published size; smaller is -EINVAL
- * @uarg: userspace struct
- * @usize: its size, from the ioctl number
- *
- * Return: 0, -EINVAL, -E2BIG for non-zero bytes the kernel does not know,
- * or -EFAULT.
- */
-int ctxfd_copy_args(void *karg, size_t ksize, size_t ver0,
-		    const void __user *uarg, unsigned int usize)
-{
-	if (usize < ver0)
-		return -EINVAL;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
-}
-
-/**
- * ctxfd_copy_out - copy an extensible output struct out
- * @uarg: userspace struct
- * @usize: its size; bytes beyond @ksize are zeroed
- * @karg: kernel copy
- * @ksize: its size
- *
- * Return: 0 or -EFAULT.
- */
-int ctxfd_copy_out(void __user *uarg, unsigned int usize, const void *karg,
-		   size_t ksize)
-{
-	size_t size = min_t(size_t, usize, ksize);
-
-	if (copy_to_user(uarg, karg, size))
-		return -EFAULT;
-	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
-		return -EFAULT;
-	return 0;
-}
 
 /*
  * An ioctl number without its size field: one case label serves every

@@ -118,6 +118,9 @@ static int __init ctxfd_init(void)
 	ret = ctxfd_node_cache_init();
 	if (ret)
 		goto err_wq;
+	ret = ctxfd_members_init();
+	if (ret)
+		goto err_nodes;
 
 	ret = misc_register(&ctxfd_misc);
 	if (ret == -EBUSY) {
@@ -127,11 +130,13 @@ static int __init ctxfd_init(void)
 		ret = misc_register(&ctxfd_misc);
 	}
 	if (ret)
-		goto err_cache;
+		goto err_members;
 	ctxfd_debugfs_init();
 	return 0;
 
-err_cache:
+err_members:
+	ctxfd_members_exit();
+err_nodes:
 	ctxfd_node_cache_exit();
 err_wq:
 	destroy_workqueue(ctxfd_wq);
@@ -147,6 +152,7 @@ static void __exit ctxfd_exit(void)
 	misc_deregister(&ctxfd_misc);
 	ctxfd_debugfs_exit();
 	destroy_workqueue(ctxfd_wq);
+	ctxfd_members_exit();
 	ctxfd_users_exit();
 	ctxfd_node_cache_exit();
 }

@@ -256,17 +256,18 @@ void ctxfd_cancel(struct ctxfd_node *node, int err, int code,
 void ctxfd_node_link(struct ctxfd_node *node)
 {
 	struct ctxfd_node *parent = node->parent;
-	bool linked = parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL;
+	/* WithoutCancel nodes start a tree of their own: no parent link. */
+	bool follows = parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL;
 
 	mutex_lock(&node->tree->lock);
-	if (linked && parent->err) {
+	if (follows && parent->err) {
 		ctxfd_finish(node, parent->err, parent->cause_code,
 			     parent->cause_msg);
 	} else if (ctxfd_deadline_passed(node)) {
 		ctxfd_finish(node, ETIMEDOUT, node->timer->cause_code,
 			     node->timer->cause_msg);
 	} else {
-		if (linked) {
+		if (follows) {
 			list_add_tail(&node->sibling, &parent->children);
 			WRITE_ONCE(parent->nr_children, parent->nr_children + 1);
 		}

@@ -648,6 +648,69 @@ TEST_F(att, descendants_only_spares_subreaper_and_reaches_daemons)
 	close(fd);
 }
 
+/*
+ * A leader that, once told, double-forks a daemon whose middle process
+ * exits at once: the daemon is reparented to the nearest subreaper
+ * above, the test process, out of the leader's tree.
+ */
+static pid_t spawn_daemon_maker(int go)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		child_init_keep(go);
+		if (!t_sync_wait(go, 30000))
+			_exit(2);
+		daemonize_one();
+		rep(TAG_LEADER);
+		forever();
+	}
+	return pid;
+}
+
+/*
+ * Membership follows forks: a daemon that left the tree (its parent
+ * exited, it was reparented elsewhere) before the context was done is
+ * still torn down with it, with the signal and with SIGKILL.
+ */
+TEST_F(att, daemon_reparented_out_of_the_tree_is_still_signalled)
+{
+	int sigs[] = { SIGTERM, SIGKILL }, i;
+
+	for (i = 0; i < 2; i++) {
+		int ctx = t_child(self->root, 0), go[2], n, fl, fd;
+		pid_t leader, daemon_;
+		struct rec r[2];
+
+		ASSERT_LE(0, ctx);
+		ASSERT_EQ(0, pipe(go));
+		leader = spawn_daemon_maker(go[0]);
+		ASSERT_LT(0, leader);
+		ASSERT_EQ(0, t_attach(ctx, leader, sigs[i], 0,
+				      CTXFD_ATTACH_DESCENDANTS));
+		ASSERT_TRUE(t_sync_post(go[1]));
+		n = get_recs(self->rep[0], r, 2, 10000);
+		ASSERT_EQ(2, n);
+		daemon_ = find_tag(r, n, TAG_DAEMON);
+		ASSERT_LT(0, daemon_);
+		/* Out of the leader's tree, reparented to us. */
+		ASSERT_EQ(getpid(), t_ppid(daemon_));
+		ASSERT_LE(0, fl = t_pidfd_open(leader));
+		ASSERT_LE(0, fd = t_pidfd_open(daemon_));
+		ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
+		EXPECT_TRUE(t_pidfd_exited(fl, 10000));
+		EXPECT_TRUE(t_pidfd_exited(fd, 10000))
+			TH_LOG("the daemon survived signal %d", sigs[i]);
+		EXPECT_EQ(128 + sigs[i], t_wait_status(daemon_));
+		t_wait_status(leader);
+		close(fl);
+		close(fd);
+		close(go[0]);
+		close(go[1]);
+		close(ctx);
+	}
+}
+
 /* ---- grace periods and SIGKILL ---- */
 
 TEST_F(att, grace_lets_sigterm_handler_run_then_sigkills)
