@@ -140,6 +140,40 @@ struct ctxfd_msg {
 };
 
 /**
+ * struct ctxfd_origin - how a cancellation began (origin.c), immutable
+ * @ref: one reference per holder: every node done by the cancellation.
+ *	Static fallbacks (see ctxfd_origin_is_static()) are not counted.
+ * @reason: CTXFD_REASON_*.
+ * @id: the context where it began.
+ * @pid: the thread group that began it; holds a reference; NULL for a
+ *	deadline (and in a static fallback).
+ * @time_ns: when, on CLOCK_BOOTTIME.
+ * @comm: the name of @pid's process then.
+ */
+struct ctxfd_origin {
+	refcount_t ref;
+	u32 reason;
+	u64 id;
+	struct pid *pid;
+	u64 time_ns;
+	char comm[TASK_COMM_LEN];
+};
+
+/**
+ * struct ctxfd_why - what a context becomes done with
+ * @err: ECANCELED or ETIMEDOUT.
+ * @code: cause code, 0 for "the cause is the err".
+ * @msg: cause message or NULL; each node done takes a reference.
+ * @origin: provenance; each node done takes a reference.
+ */
+struct ctxfd_why {
+	int err;
+	int code;
+	struct ctxfd_msg *msg;
+	struct ctxfd_origin *origin;
+};
+
+/**
  * struct ctxfd_value - an immutable key -> value binding
  * @key_len: length of the key, bytes at @data.
  * @value_len: length of the value, bytes at @data + @key_len.
@@ -220,6 +254,9 @@ enum ctxfd_kind {
  *	@cause_msg; read locklessly with smp_load_acquire().
  * @cause_code: written before @err, then immutable.
  * @cause_msg: written before @err, then immutable; holds a reference.
+ * @origin: how the cancellation began; written before @err, then
+ *	immutable; holds a reference (see origin.c).
+ * @via: how it reached this node, CTXFD_VIA_*; written with @origin.
  * @nr_children: number of nodes on @children. Under @tree->lock.
  * @cancel_files: number of open cancel-capable files. Under @tree->lock
  *	once the node is linked; set before that by its creator.
@@ -244,11 +281,13 @@ struct ctxfd_node {
 	refcount_t ref;
 	u32 depth;
 	u8 kind;
+	u8 via;
 	bool no_cancel_on_close;
 	u64 id;
 	int err;
 	int cause_code;
 	struct ctxfd_msg *cause_msg;
+	struct ctxfd_origin *origin;
 	unsigned int nr_children;
 	unsigned int cancel_files;
 	ktime_t deadline;
@@ -296,10 +335,8 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 void ctxfd_node_link(struct ctxfd_node *node);
 void ctxfd_node_get(struct ctxfd_node *node);
 void ctxfd_node_put(struct ctxfd_node *node);
-void __ctxfd_cancel(struct ctxfd_node *node, int err, int code,
-		    struct ctxfd_msg *msg);
-void ctxfd_cancel(struct ctxfd_node *node, int err, int code,
-		  struct ctxfd_msg *msg);
+void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why);
+void ctxfd_cancel(struct ctxfd_node *node, const struct ctxfd_why *why);
 void ctxfd_node_cancel_file_closed(struct ctxfd_node *node);
 
 /**
@@ -320,6 +357,14 @@ struct ctxfd_msg *ctxfd_msg_from_user(const struct ctxfd_cause *cause);
 struct ctxfd_msg *ctxfd_msg_get(struct ctxfd_msg *msg);
 void ctxfd_msg_put(struct ctxfd_msg *msg);
 int ctxfd_cause_check(const struct ctxfd_cause *cause);
+
+/* origin.c */
+struct ctxfd_origin *ctxfd_origin_new(unsigned int reason, u64 id, gfp_t gfp);
+struct ctxfd_origin *ctxfd_origin_get(struct ctxfd_origin *o);
+void ctxfd_origin_put(struct ctxfd_origin *o);
+bool ctxfd_origin_is_static(const struct ctxfd_origin *o);
+pid_t ctxfd_origin_pid(const struct ctxfd_origin *o);
+void ctxfd_origins_init(void);
 
 /* user.c */
 struct ctxfd_user *ctxfd_user_charge(unsigned int units);

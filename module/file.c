@@ -104,6 +104,38 @@ static void ctxfd_seq_escape(struct seq_file *m, const char *s, u32 len)
 	}
 }
 
+static const char *const ctxfd_reason_names[CTXFD_REASON_MAX + 1] = {
+	[CTXFD_REASON_CANCEL] = "cancel",
+	[CTXFD_REASON_DEADLINE] = "deadline",
+	[CTXFD_REASON_CLOSE] = "close",
+	[CTXFD_REASON_EXIT] = "exit",
+	[CTXFD_REASON_REMOTE] = "remote",
+};
+
+static const char *const ctxfd_via_names[] = {
+	[CTXFD_VIA_SELF] = "self",
+	[CTXFD_VIA_ANCESTOR] = "ancestor",
+	[CTXFD_VIA_PARENT] = "parent",
+};
+
+/*
+ * Provenance of a done node: published by its err, immutable. The pid is
+ * the reader's view (fdinfo is read in the reader's context).
+ */
+static void ctxfd_show_origin(struct seq_file *m, struct ctxfd_node *node)
+{
+	const struct ctxfd_origin *o = node->origin;
+
+	seq_printf(m, "ctxfd-reason:\t%s\n", ctxfd_reason_names[o->reason] ?: "unknown");
+	seq_printf(m, "ctxfd-origin:\t%llu %s\n", o->id,
+		   ctxfd_via_names[node->via]);
+	seq_printf(m, "ctxfd-origin-pid:\t%d\n", ctxfd_origin_pid(o));
+	seq_puts(m, "ctxfd-origin-comm:\t");
+	ctxfd_seq_escape(m, o->comm, strnlen(o->comm, sizeof(o->comm)));
+	seq_putc(m, '\n');
+	seq_printf(m, "ctxfd-done-time:\t%llu\n", o->time_ns);
+}
+
 static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ctxfd_node *node = file->private_data;
@@ -125,6 +157,8 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 		ctxfd_seq_escape(m, msg->text, msg->len);
 		seq_putc(m, '\n');
 	}
+	if (err)
+		ctxfd_show_origin(m, node);
 	if (node->deadline == KTIME_MAX)
 		seq_puts(m, "ctxfd-deadline:\tnone\n");
 	else

@@ -119,7 +119,7 @@ static long ctxfd_ioctl_cancel(struct file *file, void __user *uarg,
 			      uarg, usize);
 	if (ret)
 		return ret;
-	if (args.flags)
+	if (args.flags & ~CTXFD_CANCEL_FLAGS_ALL)
 		return -EINVAL;
 	ret = ctxfd_cause_check(&args.cause);
 	if (ret)
@@ -128,7 +128,21 @@ static long ctxfd_ioctl_cancel(struct file *file, void __user *uarg,
 	msg = ctxfd_msg_from_user(&args.cause);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	ctxfd_cancel(node, ECANCELED, args.cause.code, msg);
+	/* The first cancel wins: a later one records nothing. */
+	if (!ctxfd_node_err(node)) {
+		struct ctxfd_why why = {
+			.err = ECANCELED,
+			.code = args.cause.code,
+			.msg = msg,
+		};
+
+		why.origin = ctxfd_origin_new((args.flags & CTXFD_CANCEL_REMOTE) ?
+					      CTXFD_REASON_REMOTE :
+					      CTXFD_REASON_CANCEL,
+					      node->id, CTXFD_GFP);
+		ctxfd_cancel(node, &why);
+		ctxfd_origin_put(why.origin);
+	}
 	ctxfd_msg_put(msg);
 	return 0;
 }
@@ -172,7 +186,7 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 	err = ctxfd_node_err(node);
 
 	info.mask = CTXFD_INFO_ID | CTXFD_INFO_STATE | CTXFD_INFO_CAUSE |
-		    CTXFD_INFO_DEADLINE | CTXFD_INFO_ATTACH;
+		    CTXFD_INFO_DEADLINE | CTXFD_INFO_ATTACH | CTXFD_INFO_ORIGIN;
 	info.id = node->id;
 	info.parent_id = node->parent ? node->parent->id : 0;
 	info.depth = node->depth;
@@ -199,12 +213,20 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 	}
 
 	if (err) {
+		const struct ctxfd_origin *o = node->origin;
+
 		info.cause_code = node->cause_code;
 		if (node->cause_msg) {
 			info.cause_msg_len = node->cause_msg->len;
 			memcpy(info.cause_msg, node->cause_msg->text,
 			       node->cause_msg->len + 1);
 		}
+		info.reason = o->reason;
+		info.origin_via = node->via;
+		info.origin_id = o->id;
+		info.origin_pid = ctxfd_origin_pid(o);
+		info.done_time_ns = o->time_ns;
+		memcpy(info.origin_comm, o->comm, sizeof(info.origin_comm));
 	}
 
 	return ctxfd_copy_out(uarg, usize, &info, sizeof(info));

@@ -99,7 +99,7 @@ FIXTURE_VARIANT_ADD(ioc, create) {
 FIXTURE_VARIANT_ADD(ioc, cancel) {
 	.nr = _IOC_NR(CTXFD_IOC_CANCEL), .dir = _IOC_WRITE,
 	.ver0 = CTXFD_CANCEL_SIZE_VER0, .ksize = sizeof(struct ctxfd_cancel),
-	.target = ON_ROOT, .input = true, .flags_all = 0,
+	.target = ON_ROOT, .input = true, .flags_all = CTXFD_CANCEL_FLAGS_ALL,
 };
 
 FIXTURE_VARIANT_ADD(ioc, watch) {
