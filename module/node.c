@@ -90,6 +90,9 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	if (parent) {
 		ctxfd_node_get(parent);
 		node->parent = parent;
+		/* A descendant keeps its ancestors from being drained. */
+		if (kind != CTXFD_KIND_WITHOUT_CANCEL)
+			ctxfd_node_pend(parent);
 	}
 	INIT_LIST_HEAD(&node->children);
 	INIT_LIST_HEAD(&node->sibling);
@@ -116,6 +119,43 @@ nomem:
 void ctxfd_node_get(struct ctxfd_node *node)
 {
 	refcount_inc(&node->ref);
+}
+
+/*
+ * Done and nothing pending: publish "drained" (once) under the wait queue
+ * lock and wake EPOLLPRI pollers, as ctxfd_finish() publishes err.
+ */
+static void ctxfd_node_drain(struct ctxfd_node *node)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->wqh.lock, flags);
+	if (!node->drained && node->err && !atomic_read(&node->pending)) {
+		WRITE_ONCE(node->drained, true);
+		wake_up_locked_poll(&node->wqh, EPOLLPRI);
+	}
+	spin_unlock_irqrestore(&node->wqh.lock, flags);
+}
+
+/**
+ * ctxfd_node_pend - something now keeps @node from being drained
+ * @node: the node; the caller holds a reference
+ */
+void ctxfd_node_pend(struct ctxfd_node *node)
+{
+	atomic_inc(&node->pending);
+}
+
+/**
+ * ctxfd_node_unpend - what ctxfd_node_pend() counted is gone
+ * @node: the node; the caller holds a reference
+ *
+ * The last one drains a done node.
+ */
+void ctxfd_node_unpend(struct ctxfd_node *node)
+{
+	if (atomic_dec_and_test(&node->pending) && ctxfd_node_err(node))
+		ctxfd_node_drain(node);
 }
 
 /*
@@ -147,6 +187,15 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 
 	ctxfd_deadline_stop(node);
 	ctxfd_attach_fire(node);
+
+	/*
+	 * Pairs with the barrier of atomic_dec_and_test() in
+	 * ctxfd_node_unpend(): whichever of err and the last unpend comes
+	 * second sees the other and publishes "drained".
+	 */
+	smp_mb();
+	if (!atomic_read(&node->pending))
+		ctxfd_node_drain(node);
 }
 
 /* What @node is done with: a child born under it, done, gets the same. */
@@ -350,8 +399,12 @@ static void ctxfd_node_destroy(struct ctxfd_node *node)
 		mutex_unlock(&tree->lock);
 	}
 
+	/* Its parent may be drained now; the parent's reference is ours. */
+	if (node->parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL)
+		ctxfd_node_unpend(node->parent);
 	ctxfd_deadline_free(node);
 	ctxfd_value_free(node);
+	kfree(node->report);
 	ctxfd_msg_put(node->cause_msg);
 	ctxfd_origin_put(node->origin);
 	ctxfd_user_uncharge(node->user, node->charge);
