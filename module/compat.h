@@ -2,28 +2,51 @@
 /*
  * Kernel API drift, in one place.
  *
- * ctxfd is written against the newest kernel API it knows; this header
- * fills the gaps for older kernels (WireGuard's compat/compat.h is the
- * model). Supported: Linux 6.1 (Debian bookworm) to 6.12 (bookworm-
- * backports) and later.
+ * ctxfd is written against the newest kernel API (Linux 7.3, Debian's
+ * trixie-backports kernel, is the newest it is tested on: make check
+ * KERNEL=newest); this header alone maps that API onto older kernels, down
+ * to Linux 6.1 (Debian bookworm). WireGuard's compat/compat.h is the
+ * model: one shim per API change, each naming the release and the
+ * upstream commit that made the change, so that a shim goes away with the
+ * last supported kernel that needs it. Nothing else in module/ tests
+ * kernel versions.
+ *
+ * checkpatch warns about LINUX_VERSION_CODE (and about the order of the
+ * comparisons, taking both sides for constants): an out-of-tree module
+ * built for several kernels has no other way to tell them apart, and this
+ * header is the one place that does it.
+ *
+ * Changes that need no shim, noted so nobody adds one:
+ *  - override_creds()/revert_creds(): since 6.14 (a51a1d6bcaa3 "cred:
+ *    remove old {override,revert}_creds() helpers", 95c54bc81791 "cred:
+ *    return old creds from revert_creds_light()") override_creds() takes
+ *    no reference and revert_creds() drops none and returns the overriding
+ *    creds; before, the pair took and dropped one. ctxfd's
+ *    "old = override_creds(cred); ... revert_creds(old);" balances either
+ *    way, as it holds its own reference on cred throughout. The
+ *    scoped_with_creds() guard of 6.19 is not used: 6.1 has no cleanup.h
+ *    to build it on.
+ *  - no_llseek is gone since 6.12 (cb787f4ac0c2 "[tree-wide] finally
+ *    take no_llseek out"): ctxfd uses noop_llseek, which every supported
+ *    kernel has.
  */
 #ifndef _CTXFD_COMPAT_H
 #define _CTXFD_COMPAT_H
 
 #include <linux/dcache.h>
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/magic.h>
+#include <linux/pid.h>
 #include <linux/string.h>
 #include <linux/version.h>
+#include <linux/workqueue.h>
 
 /*
- * hrtimer_setup() arrived in 6.13, replacing hrtimer_init() + .function.
- *
- * checkpatch warns about LINUX_VERSION_CODE (and about the order of the
- * comparison, taking both sides for constants): an out-of-tree module
- * built for several kernels has no other way to tell them apart, and this
- * header is the one place that does it.
+ * hrtimer_setup(): Linux 6.13, 908a1d775422 ("hrtimers: Introduce
+ * hrtimer_setup() to replace hrtimer_init()"); hrtimer_init() is gone
+ * since. Before, a timer was initialized, then given its function.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 static inline void hrtimer_setup(struct hrtimer *timer,
@@ -36,13 +59,41 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 #endif
 
 /*
- * The struct pid a pidfd refers to, as an opaque pointer, or NULL if
- * @file does not look like a pidfd. pidfd_pid() is not exported to
- * modules; this mirrors it for the two shapes pidfds have had:
- *  - 6.9+ with pidfs: the inode of a pidfs file, i_private;
- *  - before: an anon-inode file named "[pidfd]", private_data.
- * Callers only compare the result with a struct pid they hold a
- * reference on; they never dereference it.
+ * WQ_PERCPU: Linux 6.17, 930c2ea566af ("workqueue: Add new WQ_PERCPU
+ * flag"), ahead of making unbound the default; 7.3's alloc_workqueue()
+ * warns (a WARNING in the kernel log) when a workqueue names neither
+ * WQ_PERCPU nor WQ_UNBOUND. Before 6.17, no flag meant per-CPU: 0.
+ *
+ * WQ_PERCPU is an enum constant, so #ifndef cannot see it, and stable
+ * kernels have it too (6.12.97 and later): <linux/workqueue.h>, included
+ * above, has been read by now, and on such a kernel this macro only
+ * shadows the constant, for the same meaning.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
+#define WQ_PERCPU 0
+#endif
+
+/*
+ * ctxfd_compat_pidfd_pid - the struct pid a pidfd refers to
+ * @file: any file
+ *
+ * The kernel's pidfd_pid() and pidfd_get_pid() are not exported to
+ * modules on any supported kernel (checked in the Module.symvers of
+ * Debian's 6.1.0-57, 6.12.95+deb12 and 7.3.4+deb13: no pidfd_* nor pidfs_*
+ * symbol at all), so this mirrors pidfd_pid() for the shape pidfds have
+ * on the kernel it is built for:
+ *  - since Linux 6.9, cb12fd8e0dab ("pidfd: add pidfs") and 9d9539db8638
+ *    ("pidfs: remove config option"): an inode of the pidfs pseudo
+ *    filesystem (every one of which is a pidfd's), the struct pid in
+ *    i_private;
+ *  - before: an anonymous-inode file named "[pidfd]", the struct pid in
+ *    private_data.
+ * An O_PATH file (reopened through /proc/self/fd) is no pidfd, as for
+ * pidfd_pid(), whose f_op test it fails.
+ *
+ * Return: the struct pid, as an opaque pointer, or NULL if @file is not a
+ * pidfd. Callers only compare it with a struct pid they hold a reference
+ * on; they never dereference it.
  */
 #ifndef PID_FS_MAGIC
 #define PID_FS_MAGIC	0x50494446
@@ -52,11 +103,16 @@ static inline const void *ctxfd_compat_pidfd_pid(struct file *file)
 {
 	struct inode *inode = file_inode(file);
 
+	if (file->f_mode & FMODE_PATH)
+		return NULL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 	if (inode->i_sb->s_magic == PID_FS_MAGIC)
 		return inode->i_private;
+#else
 	if (inode->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
 	    !strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
 		return file->private_data;
+#endif
 	return NULL;
 }
 
