@@ -44,7 +44,7 @@ UAPI_CFLAGS := -I$(TOP)/uapi
 all: module lib selftests tools
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	tools/deps.sh $(DEPS)
