@@ -40,6 +40,7 @@
 #include <linux/magic.h>
 #include <linux/pid.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/workqueue.h>
 
@@ -55,6 +56,30 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 {
 	hrtimer_init(timer, clock_id, mode);
 	timer->function = function;
+}
+#endif
+
+/*
+ * copy_struct_to_user(): Linux 6.13, 424a55a4a908 ("uaccess: add
+ * copy_struct_to_user helper"), the output twin of copy_struct_from_user():
+ * copies min(usize, ksize) bytes, zeroes the rest of a larger user struct,
+ * and tells whether non-zero bytes did not fit into a smaller one.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+static inline __must_check int copy_struct_to_user(void __user *dst,
+						   size_t usize,
+						   const void *src,
+						   size_t ksize,
+						   bool *ignored_trailing)
+{
+	size_t n = min(usize, ksize);
+
+	if (ignored_trailing)
+		*ignored_trailing = ksize > usize &&
+				    memchr_inv(src + n, 0, ksize - n);
+	if (usize > ksize && clear_user(dst + n, usize - n))
+		return -EFAULT;
+	return copy_to_user(dst, src, n) ? -EFAULT : 0;
 }
 #endif
 
