@@ -19,7 +19,7 @@
 #
 # Prints KVER=, VMLINUZ=, KDIR= (headers, for building the module),
 # MODDIR= (where its modules live), CMDLINE= (extra kernel command line
-# for the VM; only the debug kernel has one: tools/debug-kernel/cmdline)
+# for the VM: tools/debug-kernel/cmdline, tools/newest-kernel/cmdline)
 # and CHROOT= (the chroot to build the module in, where KDIR lies; only
 # the newest kernel has one) as shell assignments, or just the value of VAR if given. Exits 2 with the
 # apt-get line to run if the kernel is not installed.
@@ -88,6 +88,7 @@ elif [ "$sel" = newest ]; then
 	kdir=$KDIR
 	moddir=$MODDIR
 	chroot=$CHROOT
+	cmdline=$(sed 's/#.*//' "$top/tools/newest-kernel/cmdline" | xargs)
 else
 	vmlinuz=/boot/vmlinuz-$kver
 	kdir=/lib/modules/$kver/build
