@@ -113,8 +113,9 @@ static inline __must_check int copy_struct_to_user(void __user *dst,
  *    i_private;
  *  - before: an anonymous-inode file named "[pidfd]", the struct pid in
  *    private_data.
- * An O_PATH file (reopened through /proc/self/fd) is no pidfd, as for
- * pidfd_pid(), whose f_op test it fails.
+ * An O_PATH file reopened from a pidfd (its f_op is empty_fops, so
+ * pidfd_pid() refuses it) never gets here: callers take the file with
+ * fget(), which does not return O_PATH files.
  *
  * Return: the struct pid, as an opaque pointer, or NULL if @file is not a
  * pidfd. Callers only compare it with a struct pid they hold a reference
@@ -128,8 +129,6 @@ static inline const void *ctxfd_compat_pidfd_pid(struct file *file)
 {
 	struct inode *inode = file_inode(file);
 
-	if (file->f_mode & FMODE_PATH)
-		return NULL;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 	if (inode->i_sb->s_magic == PID_FS_MAGIC)
 		return inode->i_private;

@@ -1279,7 +1279,8 @@ TEST_F(att, fd_that_is_not_a_pidfd_is_refused)
 /*
  * An O_PATH file reopened from a pidfd (through /proc/self/fd) names the
  * same pidfs inode on 6.9+ but is no pidfd: the kernel's pidfd_pid()
- * refuses it, and so does ctxfd (module/compat.h).
+ * refuses it, and so does ctxfd (it takes the file with fget(), which
+ * never returns O_PATH files; module/compat.h).
  */
 TEST_F(att, o_path_reopen_of_a_pidfd_is_refused)
 {
