@@ -8,6 +8,7 @@
 #   make demo            the main job: build, then a demo in a VM
 #   make check-debug     the selftests on a debug kernel (KASAN, lockdep...)
 #   make check-rt        the selftests on Debian's PREEMPT_RT kernel
+#   make check-newest    the selftests on the newest Debian kernel
 #   make KERNEL=6.12 ... pick another kernel (tools/vm/kernel.sh)
 #   make KDIR=/path ...  build the module against other headers
 #
@@ -25,6 +26,10 @@ ifeq ($(origin KDIR),undefined)
 KENV := $(shell tools/vm/kernel.sh $(KERNEL) 2>/dev/null)
 KVER := $(patsubst KVER=%,%,$(filter KVER=%,$(KENV)))
 KDIR := $(patsubst KDIR=%,%,$(filter KDIR=%,$(KENV)))
+# A kernel whose headers need a newer toolchain than the host's (the
+# newest Debian kernel) has them in a chroot of its release: the module is
+# built in there (tools/newest-kernel/in-chroot), KDIR seen from inside.
+KCHROOT := $(patsubst CHROOT=%,%,$(filter CHROOT=%,$(KENV)))
 else
 KVER ?= $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
 endif
@@ -39,7 +44,7 @@ UAPI_CFLAGS := -I$(TOP)/uapi
 all: module lib selftests tools
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	tools/deps.sh $(DEPS)
@@ -61,7 +66,12 @@ $(KMOD_DIR)/ctxfd.ko: $(KMOD_SRCS)
 	@mkdir -p $(KMOD_DIR)
 	@for f in $(KMOD_SRCS); do mkdir -p $(KMOD_DIR)/$$(dirname $$f); \
 		cp -p $$f $(KMOD_DIR)/$$f; done
+ifeq ($(KCHROOT),)
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(KMOD_DIR) modules
+else
+	tools/newest-kernel/in-chroot $(KCHROOT) \
+		$(MAKE) -C $(KDIR:$(KCHROOT)%=%) M=$(TOP)/$(KMOD_DIR) modules
+endif
 
 # Install the module for KVER (extra/), its udev rule, and refresh the
 # module index so that the first open of /dev/ctxfd loads it.

@@ -269,14 +269,14 @@ static void ctxfd_members_forget(struct ctxfd_member *m)
 	}
 }
 
-static void ctxfd_members_exit_probe(void *data, struct task_struct *p)
+/* sched_process_exit: @group_dead when the last thread of @p exits. */
+static void ctxfd_members_exited(void *data, struct task_struct *p,
+			       bool group_dead)
 {
 	struct ctxfd_member *m;
 	struct pid *pid;
 
-	/* live dropped to zero before the tracepoint for the last thread. */
-	if (!atomic_read(&ctxfd_members_hashed) ||
-	    atomic_read(&p->signal->live))
+	if (!atomic_read(&ctxfd_members_hashed) || !group_dead)
 		return;
 	pid = task_tgid(p);
 	rcu_read_lock();
@@ -286,6 +286,8 @@ static void ctxfd_members_exit_probe(void *data, struct task_struct *p)
 			ctxfd_members_forget(m);
 	rcu_read_unlock();
 }
+
+CTXFD_COMPAT_EXIT_PROBE(ctxfd_members_exit_probe, ctxfd_members_exited)
 
 /**
  * ctxfd_members_walk - add the members tracking could not see

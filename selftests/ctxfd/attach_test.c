@@ -1339,6 +1339,32 @@ TEST_F(att, fd_that_is_not_a_pidfd_is_refused)
 	close(procpid);
 }
 
+/*
+ * An O_PATH file reopened from a pidfd (through /proc/self/fd) names the
+ * same pidfs inode on 6.9+ but is no pidfd: the kernel's pidfd_pid()
+ * refuses it, and so does ctxfd (it takes the file with fget(), which
+ * never returns O_PATH files; module/compat.h).
+ */
+TEST_F(att, o_path_reopen_of_a_pidfd_is_refused)
+{
+	pid_t pid = SLEEPER(self);
+	int pidfd = t_pidfd_open(pid);
+	char path[64];
+	int opath;
+
+	ASSERT_LE(0, pidfd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pidfd);
+	opath = open(path, O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, opath) TH_LOG("O_PATH open of %s: %s", path, strerror(errno));
+	EXPECT_REFUSED(self, EBADF, t_attach_pidfd(self->root, pid, opath,
+						   SIGTERM, 0, 0));
+	/* The pidfd itself still works. */
+	EXPECT_EQ(0, t_attach_pidfd(self->root, pid, pidfd, SIGTERM, 0, 0));
+	EXPECT_EQ(1, t_nr_attached(self->root));
+	close(opath);
+	close(pidfd);
+}
+
 TEST_F(att, closed_or_negative_fd_is_refused)
 {
 	pid_t pid = SLEEPER(self);
