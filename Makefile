@@ -120,6 +120,7 @@ include selftests/selftests.mk
 -include lib/lib.mk
 -include tools/tools.mk
 include tools/lanes.mk
+include tools/deb/deb.mk
 include tools/demo/demo.mk
 -include tools/bench/bench.mk
 

@@ -3,7 +3,7 @@
 #
 # Install (as root) or list (otherwise) the Debian packages a target needs.
 #
-#   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 debug bench
+#   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 debug bench deb
 #
 # As root, missing packages are installed with apt-get; otherwise the
 # apt-get lines to run are printed and the script exits 2.
@@ -17,6 +17,10 @@
 #          they are. Adds bookworm-backports to apt's sources if no source
 #          has it (a fresh machine has nothing).
 #   debug  what building the debug kernel (tools/debug-kernel/build) needs.
+#   deb    building the Debian packages (make deb: dpkg-buildpackage,
+#          lintian) and installing them in the VM (make check-packages:
+#          dkms, which signs with openssl's key; udev and systemd-tmpfiles
+#          for the boot-time /dev/ctxfd node).
 set -eu
 
 groups=${*:-check}
@@ -32,6 +36,8 @@ qemu-system-x86 busybox-static cpio bc kmod file procps valgrind" ;;
 	6.12)	want612=1 ;;
 	debug)	pkgs="$pkgs build-essential linux-source-6.1 xz-utils flex bison bc perl libelf-dev libssl-dev kmod util-linux" ;;
 	bench)	pkgs="$pkgs procps" ;;
+	deb)	pkgs="$pkgs build-essential dpkg-dev debhelper dh-dkms dkms libkmod-dev pkg-config \
+python3-docutils lintian openssl udev systemd util-linux kmod xz-utils" ;;
 	*)	echo "deps.sh: unknown group $g" >&2; exit 2 ;;
 	esac
 done
