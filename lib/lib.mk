@@ -83,7 +83,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
-$(LIB_PC): lib/libctxfd.pc.in
+$(LIB_PC): lib/libctxfd.pc.in VERSION
 	@mkdir -p $(dir $@)
 	$(call make-pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$@)
 
