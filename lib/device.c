@@ -156,8 +156,8 @@ static bool ctx__read_line(const char *path, char *buf, size_t n)
 /*
  * The policy under which the running kernel loads only modules signed
  * with a key it trusts, or NULL: module.sig_enforce (EKEYREJECTED),
- * lockdown (EPERM; root may read it), or Secure Boot (which Debian's
- * kernels turn into lockdown; anyone may read the EFI variable).
+ * lockdown (EPERM), or Secure Boot (which Debian's kernels turn into
+ * lockdown). Any user may read all three.
  */
 static const char *ctx__sig_policy(void)
 {
