@@ -220,15 +220,13 @@ static int ctx__fail_load(const char *what, int err, const char *detail,
 				 CTX_SIG_DOC);
 	}
 	if (err == -ENOENT || !info->found) {
-		if (detail && *detail)
-			return ctx__fail(ENODEV,
-					 "%s: the ctxfd module could not be loaded: %s",
-					 what, detail);
 		if (uname(&u))
 			snprintf(u.release, sizeof(u.release), "?");
 		return ctx__fail(ENODEV,
-				 "%s: the ctxfd module could not be loaded: module ctxfd not found for kernel %s; install it (package ctxfd-dkms) and run `sudo modprobe ctxfd`",
-				 what, u.release);
+				 "%s: the ctxfd module could not be loaded: module ctxfd not found for kernel %s%s%s%s; install it (package ctxfd-dkms) and run `sudo modprobe ctxfd`",
+				 what, u.release, detail && *detail ? " (" : "",
+				 detail && *detail ? detail : "",
+				 detail && *detail ? ")" : "");
 	}
 	if (!err && access("/sys/module/ctxfd", F_OK) == 0)
 		return ctx__fail(ENODEV,
@@ -330,7 +328,7 @@ static int ctx__dev_open(const char *what)
 		policy = ctx__sig_policy();
 		if (policy && info.found && !info.is_signed)
 			return ctx__fail(ENODEV,
-					 "%s: %s is missing: the ctxfd kernel module is not loaded, and %s requires signed modules, but ctxfd.ko is not signed; see %s",
+					 "%s: %s is missing: the ctxfd kernel module is not loaded, and could not be (%s: the kernel loads only signed modules; ctxfd.ko is not signed); see %s",
 					 what, CTXFD_DEVICE, policy, CTX_SIG_DOC);
 		return ctx__fail(ENODEV,
 				 "%s: %s is missing: the ctxfd kernel module is not loaded; run `sudo modprobe ctxfd`",
