@@ -11,6 +11,10 @@
 #   make check-newest    the selftests on the newest Debian kernel
 #   make KERNEL=6.12 ... pick another kernel (tools/vm/kernel.sh)
 #   make KDIR=/path ...  build the module against other headers
+#   make deb             the Debian packages (build/deb/), then lintian
+#   make check-packages  install them in VMs (6.1, 6.12), use, purge
+#   make install-dkms    the module's sources for DKMS (/usr/src), and
+#                        as root without DESTDIR: dkms add + install
 #
 # Outputs go to build/ (ignored by git). Each part adds its rules in its
 # own .mk file below.
@@ -20,6 +24,10 @@ export KERNEL
 
 BUILD := build
 TOP := $(CURDIR)
+
+# The one version number of ctxfd: module, library, packages and tools
+# (see Documentation/admin-guide/install.rst, "Versions"; tools/version).
+VERSION := $(shell cat $(TOP)/VERSION)
 
 # The kernel to build for: resolved once per make invocation.
 ifeq ($(origin KDIR),undefined)
@@ -44,14 +52,14 @@ UAPI_CFLAGS := -I$(TOP)/uapi
 all: module lib selftests tools
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	tools/deps.sh $(DEPS)
 
 # ---- the kernel module ----------------------------------------------------
 KMOD_DIR := $(BUILD)/kmod/$(KVER)
-KMOD_SRCS := Kbuild $(wildcard module/*.c module/*.h) uapi/linux/ctxfd.h
+KMOD_SRCS := Kbuild VERSION $(wildcard module/*.c module/*.h) uapi/linux/ctxfd.h
 
 module: $(KMOD_DIR)/ctxfd.ko
 
@@ -75,17 +83,54 @@ endif
 
 # Install the module for KVER (extra/), its udev rule, and refresh the
 # module index so that the first open of /dev/ctxfd loads it.
-install-module: module
+install-module: module install-udev
 	install -D -m 644 $(KMOD_DIR)/ctxfd.ko \
 		$(DESTDIR)/lib/modules/$(KVER)/extra/ctxfd.ko
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+.PHONY: install-udev man-admin install-man-admin
+install-udev:
 	install -D -m 644 tools/udev/60-ctxfd.rules \
 		$(DESTDIR)/lib/udev/rules.d/60-ctxfd.rules
-	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+# ctxfd-secure-boot(7), from its RST (rst2man: python3-docutils): the page
+# libctxfd's "could not be loaded" messages point to.
+MAN_ADMIN := $(BUILD)/man/man7/ctxfd-secure-boot.7
+man-admin: $(MAN_ADMIN)
+$(MAN_ADMIN): Documentation/admin-guide/secure-boot.rst
+	@mkdir -p $(dir $@)
+	rst2man --no-generator --no-datestamp $< > $@.tmp
+	mv $@.tmp $@
+
+install-man-admin: $(MAN_ADMIN)
+	install -D -m 644 $(MAN_ADMIN) $(DESTDIR)$(MANDIR)/man7/ctxfd-secure-boot.7
+
+# DKMS (dkms.conf): the module's sources, as Kbuild builds them, in
+# /usr/src/ctxfd-$(VERSION); then, on this machine (no DESTDIR, as root),
+# DKMS builds and installs the module for the running kernel and, as
+# AUTOINSTALL is set, for every kernel installed later. The Debian package
+# ctxfd-dkms installs the same tree (debian/rules).
+DKMS_SRC := /usr/src/ctxfd-$(VERSION)
+
+.PHONY: install-dkms-source install-dkms uninstall-dkms
+install-dkms-source:
+	@for f in $(KMOD_SRCS); do \
+		install -D -m 644 $$f $(DESTDIR)$(DKMS_SRC)/$$f || exit; done
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf > $(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+install-dkms: install-dkms-source install-udev
+	if [ -z "$(DESTDIR)" ]; then \
+		dkms add ctxfd/$(VERSION) && dkms install ctxfd/$(VERSION); fi
+
+uninstall-dkms:
+	-dkms remove ctxfd/$(VERSION) --all
+	rm -rf $(DKMS_SRC) /lib/udev/rules.d/60-ctxfd.rules
 
 include selftests/selftests.mk
 -include lib/lib.mk
 -include tools/tools.mk
 include tools/lanes.mk
+include tools/deb/deb.mk
 include tools/demo/demo.mk
 -include tools/bench/bench.mk
 

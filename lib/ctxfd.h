@@ -68,9 +68,14 @@
 extern "C" {
 #endif
 
-/** LIBCTXFD_VERSION_MAJOR etc. - version of this header. */
+/*
+ * LIBCTXFD_VERSION_MAJOR etc. - version of this header: ctxfd's one
+ * version number (the file VERSION; `tools/version set` rewrites these
+ * lines, and the build fails if they disagree with it).
+ */
 #define LIBCTXFD_VERSION_MAJOR	1
 #define LIBCTXFD_VERSION_MINOR	0
+#define LIBCTXFD_VERSION_PATCH	0
 
 /** A context (Go's context.Context). Opaque, reference counted. */
 typedef struct ctx_context ctx_t;

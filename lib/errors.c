@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-#define CTX_LAST_ERROR_MAX 256
+#define CTX_LAST_ERROR_MAX 512	/* room for a path and a reason */
 
 static __thread char ctx_last_error_buf[CTX_LAST_ERROR_MAX];
 

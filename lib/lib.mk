@@ -10,8 +10,11 @@
 #                        MANDIR, PKGCONFIGDIR
 #   make bench-lib       the ctx_err()/create+cancel benchmark, in the VM
 
-LIB_VERSION := 1.0.0
-LIB_SOMAJOR := 1
+# ctxfd's version (VERSION, read by the top Makefile): the file name
+# libctxfd.so.X.Y.Z and the soname libctxfd.so.X. lib/ctxfd.h's
+# LIBCTXFD_VERSION_* must agree: tools/version checks it before the build.
+LIB_VERSION := $(VERSION)
+LIB_SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 LIB_DIR := $(BUILD)/lib
 LIB_SO := $(LIB_DIR)/libctxfd.so.$(LIB_VERSION)
 LIB_SONAME := libctxfd.so.$(LIB_SOMAJOR)
@@ -38,16 +41,21 @@ LIB_LDFLAGS := -shared -Wl,-soname,$(LIB_SONAME) \
 
 lib: $(LIB_SO) $(LIB_DIR)/$(LIB_SONAME) $(LIB_DIR)/libctxfd.so $(LIB_A) $(LIB_PC)
 
-$(LIB_DIR)/obj/%.o: lib/%.c $(LIB_HDRS)
+# Every copy of the version agrees with VERSION (tools/version check).
+$(LIB_DIR)/version.ok: VERSION lib/ctxfd.h $(wildcard debian/changelog debian/control) tools/version
+	@tools/version check
+	@mkdir -p $(dir $@) && touch $@
+
+$(LIB_DIR)/obj/%.o: lib/%.c $(LIB_HDRS) | $(LIB_DIR)/version.ok
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(LIB_CFLAGS) -c -o $@ $<
 
 $(LIB_DIR)/asan/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 $(LIB_SO): $(LIB_OBJS) lib/libctxfd.map
-	$(CC) $(CFLAGS) $(LIB_LDFLAGS) -o $@ $(LIB_OBJS) $(KMOD_LIBS) -pthread
+	$(CC) $(CFLAGS) $(LDFLAGS) $(LIB_LDFLAGS) -o $@ $(LIB_OBJS) $(KMOD_LIBS) -pthread
 
 $(LIB_DIR)/$(LIB_SONAME): $(LIB_SO)
 	ln -sf $(notdir $<) $@
@@ -75,7 +83,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
-$(LIB_PC): lib/libctxfd.pc.in
+$(LIB_PC): lib/libctxfd.pc.in VERSION
 	@mkdir -p $(dir $@)
 	$(call make-pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$@)
 

@@ -165,5 +165,6 @@ module_exit(ctxfd_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Go-style contexts (cancellation trees, deadlines, values) as file descriptors");
 MODULE_AUTHOR("ctxfd developers");
+MODULE_VERSION(CTXFD_VERSION);
 MODULE_ALIAS_MISCDEV(CTXFD_MINOR);
 MODULE_ALIAS("devname:ctxfd");

@@ -3,7 +3,7 @@
 #
 # Install (as root) or list (otherwise) the Debian packages a target needs.
 #
-#   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 newest debug bench
+#   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 newest debug bench deb
 #
 # As root, missing packages are installed with apt-get; otherwise the
 # apt-get lines to run are printed and the script exits 2.
@@ -24,6 +24,10 @@
 #          modules there, and looks for a newer kernel on later runs. The
 #          host's /boot and /lib/modules are not touched.
 #   debug  what building the debug kernel (tools/debug-kernel/build) needs.
+#   deb    building the Debian packages (make deb: dpkg-buildpackage,
+#          lintian) and installing them in the VM (make check-packages:
+#          dkms, which signs with openssl's key; udev and systemd-tmpfiles
+#          for the boot-time /dev/ctxfd node).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +48,8 @@ qemu-system-x86 busybox-static cpio bc kmod file procps valgrind" ;;
 		pkgs="$pkgs debootstrap debian-archive-keyring kmod util-linux xz-utils" ;;
 	debug)	pkgs="$pkgs build-essential linux-source-6.1 xz-utils flex bison bc perl libelf-dev libssl-dev kmod util-linux" ;;
 	bench)	pkgs="$pkgs procps" ;;
+	deb)	pkgs="$pkgs build-essential dpkg-dev debhelper dh-dkms dkms libkmod-dev pkg-config \
+python3-docutils lintian openssl udev systemd util-linux kmod xz-utils" ;;
 	*)	echo "deps.sh: unknown group $g" >&2; exit 2 ;;
 	esac
 done

@@ -19,7 +19,7 @@ selftests: $(CTXRUN)
 
 $(CTXRUN): tools/ctxrun/ctxrun.c lib/ctxfd.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(LIB_A) $(KMOD_LIBS) -pthread
+	$(CC) $(CPPFLAGS) $(TOOLS_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(KMOD_LIBS) -pthread
 
 install: install-tools
 

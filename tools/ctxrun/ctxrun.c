@@ -340,8 +340,9 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(0);
 		case 'V':
-			printf("ctxrun (ctxfd) %d.%d\n", LIBCTXFD_VERSION_MAJOR,
-			       LIBCTXFD_VERSION_MINOR);
+			/* ctxfd's one version (VERSION; tools/version) */
+			printf("ctxrun (ctxfd) %d.%d.%d\n", LIBCTXFD_VERSION_MAJOR,
+			       LIBCTXFD_VERSION_MINOR, LIBCTXFD_VERSION_PATCH);
 			return 0;
 		default:
 			usage(EXIT_CANCELED);
