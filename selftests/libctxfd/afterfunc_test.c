@@ -349,7 +349,7 @@ static void *stop_all(void *arg)
 
 LIBTEST(EachRegistrationIsDestroyedOnceUnderRaces)
 {
-	int rounds = lib_iterations(20), n = 64, r, i;
+	int rounds = lib_iterations(20), n = lib_short() ? 16 : 64, r, i;
 	ctx_stop_t *stops[64];
 
 	for (r = 0; r < rounds; r++) {
