@@ -183,6 +183,7 @@ static void run_under_valgrind(struct __test_metadata *_metadata,
 	{								\
 		run_under_valgrind(_metadata, self, #name);		\
 	}
-VG_TEST(VG_PROGRAM)
+#define VG_TEST_OF(name)	VG_TEST(name)	/* expands VG_PROGRAM */
+VG_TEST_OF(VG_PROGRAM)
 
 TEST_HARNESS_MAIN
