@@ -4,7 +4,9 @@
 #
 #   make                 module (against Debian's headers), library,
 #                        selftests and tools; no root, no VM
-#   make check           everything above, then the selftests in a VM
+#   make check           everything above, then docs-check and the
+#                        selftests in a VM
+#   make docs-check      the documentation builds clean (docutils, groff)
 #   make demo            the main job: build, then a demo in a VM
 #   make check-debug     the selftests on a debug kernel (KASAN, lockdep...)
 #   make check-rt        the selftests on Debian's PREEMPT_RT kernel
@@ -48,7 +50,8 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
 	    -Wstrict-prototypes -Wmissing-prototypes
 UAPI_CFLAGS := -I$(TOP)/uapi
 
-.PHONY: all module selftests lib tools check demo clean help deps install-module
+.PHONY: all module selftests lib tools check demo clean help deps install-module \
+	docs-check
 all: module lib selftests tools
 
 help:
@@ -137,6 +140,11 @@ include tools/demo/demo.mk
 # ---- VM lanes -------------------------------------------------------------
 check:
 	tools/check
+
+# On the host: no kernel is needed to check documents (tools/check runs it
+# before the VM too).
+docs-check:
+	tools/docs-check
 
 demo:
 	tools/demo/run

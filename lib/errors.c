@@ -64,6 +64,16 @@ int ctx__fail(int err, const char *fmt, ...)
 	return -err;
 }
 
+void ctx__note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx_last_error_buf, sizeof(ctx_last_error_buf), fmt, ap);
+	va_end(ap);
+	ctx__debug_print();
+}
+
 int ctx__fail_errno(const char *fmt, ...)
 {
 	int err = errno ? errno : EIO;

@@ -112,17 +112,20 @@ $(LIB_DIR)/asan/examples/%: lib/examples/%.c lib/ctxfd.h $(LIB_ASAN_A)
 # ---- selftests ---------------------------------------------------------
 # selftests/libctxfd/*_test.c are built three ways: against the shared
 # library (group libctxfd), with ASan against an ASan build of the
-# library (group libctxfd-asan), and run one by one under valgrind by
-# selftests/libctxfd-valgrind/valgrind_test.c (group libctxfd-valgrind).
+# library (group libctxfd-asan), and run under valgrind by
+# selftests/libctxfd-valgrind/valgrind.c, built once per program
+# (group libctxfd-valgrind, same names).
 LIB_TEST_SRCS := $(sort $(wildcard selftests/libctxfd/*_test.c))
 LIB_TEST_NAMES := $(notdir $(basename $(LIB_TEST_SRCS)))
 LIB_TEST_HDRS := $(wildcard selftests/libctxfd/*.h) $(SELFTEST_HDRS) lib/ctxfd.h
 LIB_ASAN_TESTS := $(addprefix $(BUILD)/selftests/libctxfd-asan/,$(LIB_TEST_NAMES))
 LIB_VG_DIR := $(BUILD)/selftests/libctxfd-valgrind
+LIB_VG_TESTS := $(addprefix $(LIB_VG_DIR)/,$(LIB_TEST_NAMES))
 LIB_TEST_CFLAGS = $(SELFTEST_CFLAGS) -std=gnu11 -D_GNU_SOURCE -I$(TOP)/lib \
 	-I$(TOP)/selftests/libctxfd
 
-selftests: $(LIB_ASAN_TESTS) $(LIB_EX_BINS) $(LIB_EX_ASAN_BINS)
+selftests: $(LIB_ASAN_TESTS) $(LIB_VG_TESTS) $(LIB_EX_BINS) $(LIB_EX_ASAN_BINS) \
+	lib-vg-stale
 
 $(BUILD)/selftests/libctxfd/%: selftests/libctxfd/%.c $(LIB_TEST_HDRS) $(KSFT_HDR) \
 		$(LIB_SO) $(LIB_DIR)/libctxfd.so
@@ -141,22 +144,19 @@ $(BUILD)/selftests/libctxfd-asan/%: selftests/libctxfd/%.c $(LIB_TEST_HDRS) \
 		-DCTX_EXAMPLES_SRC='"$(TOP)/lib/examples"' \
 		-o $@ $< $(LIB_ASAN_A) $(KMOD_LIBS) $(SELFTEST_LDLIBS)
 
-# The list of programs the valgrind group runs, rewritten only on change.
-$(LIB_VG_DIR)/tests.h: FORCE
+$(LIB_VG_DIR)/%_test: selftests/libctxfd-valgrind/valgrind.c $(SELFTEST_HDRS) \
+		$(KSFT_HDR) selftests/libctxfd-valgrind/libctxfd.supp
 	@mkdir -p $(dir $@)
-	@printf 'VG_TEST(%s)\n' $(LIB_TEST_NAMES) > $@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-
-$(LIB_VG_DIR)/%: selftests/libctxfd-valgrind/%.c $(LIB_VG_DIR)/tests.h \
-		$(SELFTEST_HDRS) $(KSFT_HDR) selftests/libctxfd-valgrind/libctxfd.supp
-	@mkdir -p $(dir $@)
-	$(CC) $(SELFTEST_CFLAGS) -std=gnu11 -D_GNU_SOURCE -I$(TOP)/$(LIB_VG_DIR) \
-		-DCTX_TOP='"$(TOP)"' \
+	$(CC) $(SELFTEST_CFLAGS) -std=gnu11 -D_GNU_SOURCE \
+		-DVG_PROGRAM=$*_test -DCTX_TOP='"$(TOP)"' \
 		-DCTX_TESTS_DIR='"$(TOP)/$(BUILD)/selftests/libctxfd"' \
 		-o $@ $< $(SELFTEST_LDLIBS)
 
-.PHONY: FORCE
-FORCE:
+# The one program that ran them all, before: tools/run-tests would run it
+# too in build trees that have it.
+.PHONY: lib-vg-stale
+lib-vg-stale:
+	@rm -f $(LIB_VG_DIR)/valgrind_test $(LIB_VG_DIR)/tests.h
 
 # ---- benchmark -----------------------------------------------------------
 bench-lib: examples

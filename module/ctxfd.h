@@ -199,6 +199,7 @@ struct ctxfd_report {
  * struct ctxfd_value - an immutable key -> value binding
  * @key_len: length of the key, bytes at @data.
  * @value_len: length of the value, bytes at @data + @key_len.
+ * @nil: the binding is Go's nil (no value, @value_len 0), not "".
  * @data: key then value.
  *
  * Owned by exactly one node and freed with it.
@@ -206,6 +207,7 @@ struct ctxfd_report {
 struct ctxfd_value {
 	u32 key_len;
 	u32 value_len;
+	bool nil;
 	u8 data[];
 };
 
