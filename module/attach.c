@@ -12,8 +12,9 @@
  *
  * Permission is kill(2)'s, checked at attach time with the caller's
  * credentials and again for every signal with the credentials saved at
- * attach time and the target's current ones (teardown.c). kthreads, init
- * and the init of the caller's pid namespace cannot be attached.
+ * attach time and the target's current ones (teardown.c). kthreads and
+ * init cannot be attached; the init of the caller's pid namespace only
+ * with CTXFD_ATTACH_DESCENDANTS_ONLY, which spares it.
  *
  * Lifetime: an attachment holds a reference on its node (so a node whose
  * fds are all closed still tears its processes down when an ancestor is
@@ -320,8 +321,13 @@ static struct pid *ctxfd_attach_get_pid(const struct ctxfd_attach *args)
 	return pid;
 }
 
-/* May the caller attach the process: alive, not init/kthread, killable? */
-static int ctxfd_attach_check(struct pid *pid)
+/*
+ * May the caller attach the process: alive, not init/kthread, killable?
+ * The init of the caller's pid namespace may be attached with
+ * CTXFD_ATTACH_DESCENDANTS_ONLY, which never signals it: a container's
+ * init (ctxrun as PID 1) tears down the rest of its namespace that way.
+ */
+static int ctxfd_attach_check(struct pid *pid, u64 flags)
 {
 	struct task_struct *task;
 	int ret = 0;
@@ -331,7 +337,8 @@ static int ctxfd_attach_check(struct pid *pid)
 	if (!task || (READ_ONCE(task->exit_state) && thread_group_empty(task)))
 		ret = -ESRCH;
 	else if (ctxfd_task_untouchable(task) ||
-		 task == task_active_pid_ns(current)->child_reaper)
+		 (task == task_active_pid_ns(current)->child_reaper &&
+		  !(flags & CTXFD_ATTACH_DESCENDANTS_ONLY)))
 		ret = -EPERM;
 	rcu_read_unlock();
 	if (ret)
@@ -349,7 +356,9 @@ static int ctxfd_attach_check(struct pid *pid)
  * Return: 0; -EINVAL for bad flags, signal, grace or reserved fields;
  * -EBADF if @pidfd is not a pidfd; -ESRCH if the process is gone or the
  * pidfd refers to another one; -EPERM if the caller may not signal it
- * (or it is init or a kthread); -ENOSPC at the per-user limit; -ENOMEM.
+ * (or it is init or a kthread, or the init of the caller's pid namespace
+ * without CTXFD_ATTACH_DESCENDANTS_ONLY); -ENOSPC at the per-user limit;
+ * -ENOMEM.
  */
 long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 			unsigned int usize)
@@ -374,7 +383,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	pid = ctxfd_attach_get_pid(&args);
 	if (IS_ERR(pid))
 		return PTR_ERR(pid);
-	ret = ctxfd_attach_check(pid);
+	ret = ctxfd_attach_check(pid, args.flags);
 	if (ret)
 		goto err_pid;
 
