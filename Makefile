@@ -10,6 +10,8 @@
 #   make check-rt        the selftests on Debian's PREEMPT_RT kernel
 #   make KERNEL=6.12 ... pick another kernel (tools/vm/kernel.sh)
 #   make KDIR=/path ...  build the module against other headers
+#   make install         library, headers, ctxrun, man pages (DESTDIR, PREFIX)
+#   make uninstall       remove them; make [un]install-module: the module
 #
 # Outputs go to build/ (ignored by git). Each part adds its rules in its
 # own .mk file below.
@@ -35,11 +37,12 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
 	    -Wstrict-prototypes -Wmissing-prototypes
 UAPI_CFLAGS := -I$(TOP)/uapi
 
-.PHONY: all module selftests lib tools check demo clean help deps install-module
+.PHONY: all module selftests lib tools check demo clean help deps install-module \
+	uninstall uninstall-module
 all: module lib selftests tools
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	tools/deps.sh $(DEPS)
@@ -69,6 +72,11 @@ install-module: module
 	install -D -m 644 $(KMOD_DIR)/ctxfd.ko \
 		$(DESTDIR)/lib/modules/$(KVER)/extra/ctxfd.ko
 	install -D -m 644 tools/udev/60-ctxfd.rules \
+		$(DESTDIR)/lib/udev/rules.d/60-ctxfd.rules
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+uninstall-module:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/ctxfd.ko \
 		$(DESTDIR)/lib/udev/rules.d/60-ctxfd.rules
 	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 

@@ -4,6 +4,7 @@
 #
 #   make tools           build/tools/ctxrun (linked with build/lib/libctxfd.a)
 #   make install-tools   $(DESTDIR)$(PREFIX)/bin/ctxrun and its man page
+#   make uninstall-tools removes them
 #
 # The selftests run build/tools/ctxrun, so "make selftests" builds it too.
 
@@ -12,7 +13,7 @@ CTXRUN := $(TOOLS_DIR)/ctxrun
 TOOLS_CFLAGS := $(CFLAGS) $(WARNINGS) -Werror -std=gnu11 -D_GNU_SOURCE \
 	-I$(TOP)/lib $(UAPI_CFLAGS)
 
-.PHONY: install-tools
+.PHONY: install-tools uninstall-tools
 
 tools: $(CTXRUN)
 selftests: $(CTXRUN)
@@ -27,6 +28,11 @@ install-tools: $(CTXRUN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(CTXRUN) $(DESTDIR)$(PREFIX)/bin/ctxrun
 	install -m 0644 Documentation/man/man1/ctxrun.1 $(DESTDIR)$(MANDIR)/man1/
+
+uninstall: uninstall-tools
+
+uninstall-tools:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ctxrun $(DESTDIR)$(MANDIR)/man1/ctxrun.1
 
 # The ctxrun selftests share a header of their own.
 CTXRUN_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/ctxrun/*_test.c))
