@@ -83,7 +83,7 @@ uninstall-module:
 include selftests/selftests.mk
 -include lib/lib.mk
 -include tools/tools.mk
--include selftests/headers/headers.mk
+-include selftests/userprogs/userprogs.mk
 include tools/lanes.mk
 include tools/demo/demo.mk
 -include tools/bench/bench.mk

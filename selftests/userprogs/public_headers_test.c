@@ -4,7 +4,7 @@
  * and <linux/ctxfd.h> under strict and GNU C99, C11 and C17, C++98
  * (<ctxfd.h> only) to C++20, with gcc, g++ and clang.
  *
- * selftests/headers/headers.mk builds selftests/headers/user_program.c
+ * selftests/userprogs/userprogs.mk builds selftests/userprogs/user_program.c
  * once per compiler and standard, with -Wall -Wextra -Werror -pedantic,
  * on the host: a header that does not compile cleanly fails the build
  * (compiling in the VM would take minutes under TCG). Here each program
@@ -17,7 +17,7 @@
 #include "kselftest_harness.h"
 #include "ctxfd_test.h"
 
-/* build/selftests/headers/bin, next to this program. */
+/* build/selftests/userprogs/bin, next to this program. */
 static const char *bin_dir(void)
 {
 	static char dir[4096 + 8];
@@ -43,7 +43,7 @@ FIXTURE(hdr) {
 	char path[4200];
 };
 
-/* The variants of headers.mk: COMPILER-STD, and whether it must exist. */
+/* The variants of userprogs.mk: COMPILER-STD, and whether it must exist. */
 FIXTURE_VARIANT(hdr) {
 	const char *name;
 	bool optional;		/* the compiler may not be installed */

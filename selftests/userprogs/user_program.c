@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A program as a user writes it, built by selftests/headers/headers.mk
+ * A program as a user writes it, built by selftests/userprogs/userprogs.mk
  * with every C and C++ standard and compiler listed there, with -Wall
  * -Wextra -Werror -pedantic: the build is the test of the headers, the run
  * (by public_headers_test) that the result calls the library correctly.
