@@ -2,7 +2,8 @@
 #
 # Command-line tools, included by the top Makefile.
 #
-#   make tools           build/tools/ctxrun (linked with build/lib/libctxfd.a)
+#   make tools           build/tools/ctxrun (tools/ctxrun/*.c, linked with
+#                        build/lib/libctxfd.a)
 #   make install-tools   $(DESTDIR)$(PREFIX)/bin/ctxrun and its man page
 #   make uninstall-tools removes them
 #
@@ -18,9 +19,11 @@ TOOLS_CFLAGS := $(CFLAGS) $(WARNINGS) -Werror -std=gnu11 -D_GNU_SOURCE \
 tools: $(CTXRUN)
 selftests: $(CTXRUN)
 
-$(CTXRUN): tools/ctxrun/ctxrun.c lib/ctxfd.h $(LIB_A)
+CTXRUN_SRCS := $(sort $(wildcard tools/ctxrun/*.c))
+
+$(CTXRUN): $(CTXRUN_SRCS) tools/ctxrun/ctxrun.h lib/ctxfd.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(LIB_A) $(KMOD_LIBS) -pthread
+	$(CC) $(TOOLS_CFLAGS) -o $@ $(CTXRUN_SRCS) $(LIB_A) $(KMOD_LIBS) -pthread
 
 install: install-tools
 
