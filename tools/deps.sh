@@ -27,7 +27,8 @@ for g in $groups; do
 	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config" ;;
 	check|demo)
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
-qemu-system-x86 busybox-static cpio bc kmod file procps valgrind" ;;
+qemu-system-x86 busybox-static cpio bc kmod file procps valgrind \
+python3 golang-go clang" ;;
 	rt)	pkgs="$pkgs linux-image-rt-amd64 linux-headers-rt-amd64" ;;
 	6.12)	want612=1 ;;
 	debug)	pkgs="$pkgs build-essential linux-source-6.1 xz-utils flex bison bc perl libelf-dev libssl-dev kmod util-linux" ;;

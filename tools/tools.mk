@@ -40,3 +40,17 @@ uninstall-tools:
 # The ctxrun selftests share a header of their own.
 CTXRUN_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/ctxrun/*_test.c))
 $(CTXRUN_TESTS): selftests/ctxrun/ctxrun_test.h
+
+# The --grace examples of ctxrun(1) and ctxfd(7): the Go one is built here
+# (when Go is installed; its selftest skips otherwise), the Python one runs
+# from the source tree.
+GO := $(shell command -v go 2>/dev/null)
+CTXRUN_GO_EXAMPLE := $(TOOLS_DIR)/examples/grace-go
+ifneq ($(GO),)
+selftests: $(CTXRUN_GO_EXAMPLE)
+endif
+
+$(CTXRUN_GO_EXAMPLE): tools/ctxrun/examples/grace.go
+	@mkdir -p $(dir $@)
+	cd tools/ctxrun/examples && GOCACHE=$(TOP)/$(BUILD)/go-cache GOFLAGS= \
+		$(GO) build -o $(TOP)/$@ grace.go

@@ -381,6 +381,7 @@ static void __attribute__((noreturn)) h_tree(int n, int fanout)
  *  tree N FANOUT       a tree of N processes
  *  record              report each signal caught (TAG_SIG); SIGUSR2: exit 7
  *  int-cleanup MS      record; on SIGINT, a cleanup of MS ms, then exit 0
+ *  ignored SIG         report whether SIG is ignored (TAG_SIG, val 1 or 0)
  *  ignore-tstp         record, ignoring SIGTSTP
  *  tstp-late MS        record; on SIGTSTP, stop MS ms later
  *  orphan-zombie MS    leave an orphan that exits; exit 0 once it is
@@ -473,6 +474,13 @@ static void __attribute__((constructor)) helper_main(int argc, char **argv)
 			h_int_cleanup_ms = atol(argv[3]);
 		h_record();
 		rep_val(TAG_HELPER, 0);
+		forever();
+	}
+	if (!strcmp(mode, "ignored") && argc == 4) {
+		struct sigaction sa;
+
+		sigaction(atoi(argv[3]), NULL, &sa);
+		rep_val(TAG_SIG, sa.sa_handler == SIG_IGN);
 		forever();
 	}
 	if (!strcmp(mode, "ignore-tstp")) {
