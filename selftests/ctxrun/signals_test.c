@@ -175,4 +175,23 @@ TEST_F(sig, stop_sent_to_ctxrun_stops_the_job_and_sigcont_resumes_it)
 	EXPECT_EQ(7, wait_exit(pid, 20000));
 }
 
+TEST_F(sig, after_s0_deadline_the_first_signal_goes_to_the_tree)
+{
+	pid_t pid = CTXRUN(self, 0, "-s", "0", "-k", "60", "0.3",
+			   HELPER(self, "record"));
+	struct rec r[2];
+	int n;
+
+	ASSERT_EQ(1, get_recs(self->rep[0], r, 1, 20000));
+	/* The deadline sends nothing: the helper hears of nothing. */
+	EXPECT_EQ(0, get_recs(self->rep[0], r, 1, 1500));
+	ASSERT_EQ(0, kill(pid, SIGTERM));
+	n = get_recs(self->rep[0], r, 2, 10000);	/* SIGTERM, SIGCONT */
+	EXPECT_EQ(2, n);
+	EXPECT_TRUE(r[0].val == SIGTERM || r[1].val == SIGTERM);
+	ASSERT_EQ(0, kill(r[0].pid, SIGUSR2));
+	/* Timed out before it ended: 124, as timeout -s 0 gives. */
+	EXPECT_EQ(124, wait_exit(pid, 20000));
+}
+
 TEST_HARNESS_MAIN

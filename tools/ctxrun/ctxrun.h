@@ -89,6 +89,7 @@ void teardown_start(struct run *r, int sig, int cause_code, const char *why);
 void teardown_signal(struct run *r);
 void teardown_kill(struct run *r);
 void teardown_hurry(struct run *r);
+void teardown_pass_on(struct run *r, int sig);
 void teardown_timers(struct run *r);
 int teardown_poll_timeout(const struct run *r);
 

@@ -135,6 +135,12 @@ static void end_signal(struct run *r, int sig)
 {
 	char msg[64];
 
+	if (r->started && r->signalled && !r->tsig && !r->got_sig) {
+		/* -s 0 sent nothing: this is the first signal the tree gets. */
+		r->got_sig = sig;
+		teardown_pass_on(r, sig);
+		return;
+	}
 	if (r->started) {
 		info(2, "SIG%s again: hurrying the teardown", sig_name(sig));
 		teardown_hurry(r);

@@ -112,6 +112,18 @@ void teardown_signal(struct run *r)
 		r->kill_at = now_ns() + r->kill_after;
 }
 
+/*
+ * A signal ctxrun received after a signal phase that sent nothing (-s 0):
+ * the tree gets it now. -k's timer runs on.
+ */
+void teardown_pass_on(struct run *r, int sig)
+{
+	if (!r->command_done)
+		info(1, "sending signal %s to command '%s'", sig_name(sig),
+		     r->command);
+	signal_tree(r, sig);
+}
+
 /* Phase 3: SIGKILL to the whole tree. */
 void teardown_kill(struct run *r)
 {
