@@ -175,6 +175,29 @@ TEST_F(sig, stop_sent_to_ctxrun_stops_the_job_and_sigcont_resumes_it)
 	EXPECT_EQ(7, wait_exit(pid, 20000));
 }
 
+TEST_F(sig, stop_of_the_command_alone_does_not_stop_ctxrun)
+{
+	pid_t pid = CTXRUN(self, 0, "-t", "60", HELPER(self, "record"));
+	struct rec r;
+	pid_t cmd;
+
+	ASSERT_EQ(1, get_recs(self->rep[0], &r, 1, 20000));
+	cmd = r.pid;
+	/*
+	 * kill -STOP, then -CONT, on the command's pid: not a job stop.
+	 * Had ctxrun stopped, nothing would continue it.
+	 */
+	ASSERT_EQ(0, kill(cmd, SIGSTOP));
+	EXPECT_TRUE(wait_state(cmd, 'T', 10000));
+	usleep(300 * 1000);
+	EXPECT_NE('T', state(pid));
+	ASSERT_EQ(0, kill(cmd, SIGCONT));
+	ASSERT_EQ(1, get_recs(self->rep[0], &r, 1, 10000));
+	EXPECT_EQ(SIGCONT, r.val);
+	ASSERT_EQ(0, kill(cmd, SIGUSR2));
+	EXPECT_EQ(7, wait_exit(pid, 20000));
+}
+
 TEST_F(sig, after_s0_deadline_the_first_signal_goes_to_the_tree)
 {
 	pid_t pid = CTXRUN(self, 0, "-s", "0", "-k", "60", "0.3",

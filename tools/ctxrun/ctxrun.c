@@ -469,10 +469,15 @@ int main(int argc, char **argv)
 			context_done(&r);
 		}
 		teardown_timers(&r);
-		/* The signals waiting, then the wait reports, then the signals. */
+		/*
+		 * The signals waiting, then the wait reports (which job
+		 * control stops may depend on), then the signals.
+		 */
 		while (nsi < 16 &&
 		       read(sfd, &si[nsi], sizeof(si[0])) == sizeof(si[0]))
 			nsi++;
+		for (i = 0; i < nsi; i++)
+			signals_note(&r, &si[i]);
 		reaped_all = reap(&r);
 		for (i = 0; i < nsi; i++)
 			signals_handle(&r, &si[i]);

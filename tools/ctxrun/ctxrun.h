@@ -79,6 +79,7 @@ struct run {
 	int got_sig;			/* the signal that canceled, if any */
 	bool command_done;		/* COMMAND reaped */
 	bool command_stopped;		/* as its last wait report said */
+	bool stop_asked;		/* a stop signal came to ctxrun too */
 	int status;			/* its wait status */
 };
 
@@ -96,6 +97,7 @@ int teardown_poll_timeout(const struct run *r);
 /* signals.c */
 bool signals_setup(sigset_t *handled);
 void signals_restore_for_command(void);
+void signals_note(struct run *r, const struct signalfd_siginfo *si);
 void signals_handle(struct run *r, const struct signalfd_siginfo *si);
 void signals_command_stopped(struct run *r, int stopsig);
 

@@ -18,10 +18,13 @@
  *    passed on to COMMAND, as tini and dumb-init do for a container.
  *  - As the init of a pid namespace, SIGHUP is passed on too (servers
  *    read it as "reload"), not taken as the end.
- *  - Job control: when COMMAND stops (Ctrl-Z, tty input in the
- *    background), ctxrun stops too, so that the shell sees the job
- *    stopped; continued, it continues COMMAND if COMMAND is still stopped.
- *    Stop signals sent to ctxrun alone are passed on to COMMAND.
+ *  - Job control: when the job is stopped (Ctrl-Z or tty input in the
+ *    background stop the whole process group; a stop signal sent to
+ *    ctxrun alone is passed on to COMMAND), ctxrun stops once COMMAND has
+ *    stopped, so that the shell sees the job stopped when COMMAND is;
+ *    continued, it continues COMMAND if COMMAND is still stopped. A stop
+ *    of COMMAND alone (kill -STOP on its pid) is not the job's: ctxrun
+ *    does not stop then, or nobody might continue it.
  *
  * Signals ignored when ctxrun starts (nohup, a script's background job)
  * stay ignored, for ctxrun and for COMMAND. Faults (SIGSEGV...), SIGPIPE,
@@ -175,6 +178,29 @@ static void forward(struct run *r, int sig)
 }
 
 /**
+ * signals_note - what a signal says about job control, before the reaping
+ * @r: the run
+ * @si: the signal
+ *
+ * A stop signal that reached ctxrun (from the terminal to the group, or
+ * sent to ctxrun) makes the next stop of COMMAND a stop of the job;
+ * SIGCONT ends that.
+ */
+void signals_note(struct run *r, const struct signalfd_siginfo *si)
+{
+	switch (si->ssi_signo) {
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		r->stop_asked = true;
+		break;
+	case SIGCONT:
+		r->stop_asked = false;
+		break;
+	}
+}
+
+/**
  * signals_handle - act on a signal ctxrun received
  * @r: the run
  * @si: the signal, as signalfd() reads it (not SIGCHLD: the loop reaps)
@@ -248,21 +274,24 @@ static void stop_self(int sig)
 }
 
 /**
- * signals_command_stopped - COMMAND stopped: stop ctxrun too
+ * signals_command_stopped - COMMAND stopped: if the job is being stopped,
+ * stop ctxrun too
  * @r: the run
  * @stopsig: the signal that stopped it
  *
  * So that a shell sees the job stopped while COMMAND is, as without
- * ctxrun. Not as PID 1 (init cannot be stopped), and not once a teardown
- * is under way (the kernel stops the tree with SIGSTOP before SIGKILL).
+ * ctxrun. Only when a stop signal reached ctxrun too (see signals_note());
+ * not as PID 1 (init cannot be stopped), and not once a teardown is under
+ * way (the kernel stops the tree with SIGSTOP before SIGKILL).
  * ctxrun resumes on SIGCONT: from the shell (fg, bg), or from the
  * kernel when the context is done meanwhile (ctxrun.c attaches itself
  * with SIGCONT), so that a deadline still ends a stopped job.
  */
 void signals_command_stopped(struct run *r, int stopsig)
 {
-	if (r->pid1 || r->started || ctx_err(r->ctx))
+	if (!r->stop_asked || r->pid1 || r->started || ctx_err(r->ctx))
 		return;
+	r->stop_asked = false;
 	if (stopsig != SIGTSTP && stopsig != SIGTTIN && stopsig != SIGTTOU)
 		stopsig = SIGTSTP;
 	info(2, "'%s' stopped: stopping with SIG%s", r->command,
