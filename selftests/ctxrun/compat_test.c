@@ -157,6 +157,7 @@ static const struct compat_case cases[] = {
 	{ { "1e-9", "sleep", "10" }, 124 },
 	{ { "0.000000001", "sleep", "10" }, 124 },
 	{ { "1e-6", "sleep", "10" }, 124 },
+	{ { "-s", "KILL", "1e-9", "sleep", "10" }, 128 + SIGKILL },
 	/* Durations (timeout-parameters.sh, timeout-large-parameters.sh). */
 	{ { "10.34", "sleep", "0" }, 0 },
 	{ { "9.999999999", "sleep", "0" }, 0 },
