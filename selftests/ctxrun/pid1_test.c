@@ -50,8 +50,13 @@ FIXTURE_SETUP(pid1)
 		 */
 		char *argv[] = { "/usr/bin/unshare", "--user", "--map-root-user",
 				 "--pid", "--fork", "true", NULL };
-		pid_t pid = start_prog(&self->how, argv);
+		struct how quiet = self->how;
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		pid_t pid;
 
+		quiet.err = null;
+		pid = start_prog(&quiet, argv);
+		close(null);
 		ASSERT_LT(0, pid);
 		if (wait_exit(pid, 20000) != 0)
 			CTXFD_SKIP("no unprivileged user and pid namespaces here");
