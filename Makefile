@@ -17,6 +17,8 @@
 #   make check-packages  install them in VMs (6.1, 6.12), use, purge
 #   make install-dkms    the module's sources for DKMS (/usr/src), and
 #                        as root without DESTDIR: dkms add + install
+#   make install         library, headers, ctxrun, man pages (DESTDIR, PREFIX)
+#   make uninstall       remove them; make [un]install-module: the module
 #
 # Outputs go to build/ (ignored by git). Each part adds its rules in its
 # own .mk file below.
@@ -51,7 +53,7 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
 UAPI_CFLAGS := -I$(TOP)/uapi
 
 .PHONY: all module selftests lib tools check demo clean help deps install-module \
-	docs-check
+	docs-check uninstall uninstall-module
 all: module lib selftests tools
 
 help:
@@ -129,9 +131,15 @@ uninstall-dkms:
 	-dkms remove ctxfd/$(VERSION) --all
 	rm -rf $(DKMS_SRC) /lib/udev/rules.d/60-ctxfd.rules
 
+uninstall-module:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/ctxfd.ko \
+		$(DESTDIR)/lib/udev/rules.d/60-ctxfd.rules
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
 include selftests/selftests.mk
 -include lib/lib.mk
 -include tools/tools.mk
+-include selftests/userprogs/userprogs.mk
 include tools/lanes.mk
 include tools/deb/deb.mk
 include tools/demo/demo.mk

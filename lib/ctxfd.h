@@ -93,6 +93,14 @@ typedef struct ctx_cancel_handle ctx_cancel_t;
 /** The stop function of an AfterFunc registration. Opaque. */
 typedef struct ctx_stop_handle ctx_stop_t;
 
+/*
+ * struct timespec is POSIX (and C11); <time.h> does not declare it under
+ * -std=c99. Declared here, a prototype below names the same struct in C
+ * and C++ alike, whatever the standard; a caller who fills one includes
+ * <time.h> with _POSIX_C_SOURCE (or uses C11 or later).
+ */
+struct timespec;
+
 /** A duration in nanoseconds (Go's time.Duration). */
 typedef int64_t ctx_duration_t;
 

@@ -8,6 +8,7 @@
 #   make selftests       also build/selftests/libctxfd{,-asan,-valgrind}/*
 #   make install         DESTDIR, PREFIX (/usr/local), LIBDIR, INCLUDEDIR,
 #                        MANDIR, PKGCONFIGDIR
+#   make uninstall       removes what make install installed (same variables)
 #   make bench-lib       the ctx_err()/create+cancel benchmark, in the VM
 
 # ctxfd's version (VERSION, read by the top Makefile): the file name
@@ -37,7 +38,7 @@ LIB_LDFLAGS := -shared -Wl,-soname,$(LIB_SONAME) \
 	-Wl,--version-script=lib/libctxfd.map -Wl,-z,defs -Wl,-z,nodelete \
 	-Wl,--as-needed
 
-.PHONY: lib examples install install-lib bench-lib
+.PHONY: lib examples install install-lib uninstall uninstall-lib bench-lib
 
 lib: $(LIB_SO) $(LIB_DIR)/$(LIB_SONAME) $(LIB_DIR)/libctxfd.so $(LIB_A) $(LIB_PC)
 
@@ -167,6 +168,7 @@ LIB_MAN3 := $(wildcard Documentation/man/man3/*.3)
 LIB_MAN7 := $(wildcard Documentation/man/man7/*.7)
 
 install: install-lib
+uninstall: uninstall-lib
 
 install-lib: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
@@ -181,3 +183,14 @@ install-lib: lib
 	$(call make-pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$(DESTDIR)$(PKGCONFIGDIR)/libctxfd.pc)
 	$(if $(LIB_MAN3),install -m 0644 $(LIB_MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(LIB_MAN7),install -m 0644 $(LIB_MAN7) $(DESTDIR)$(MANDIR)/man7/)
+
+# Exactly what install-lib installs; directories only if they are left empty.
+uninstall-lib:
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SO)) \
+		$(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libctxfd.so \
+		$(DESTDIR)$(LIBDIR)/$(notdir $(LIB_A)) \
+		$(DESTDIR)$(INCLUDEDIR)/ctxfd.h $(DESTDIR)$(INCLUDEDIR)/linux/ctxfd.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/libctxfd.pc \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(LIB_MAN3))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(LIB_MAN7)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/linux 2>/dev/null

@@ -12,9 +12,9 @@
  *
  * Permission is kill(2)'s, checked at attach time with the caller's
  * credentials and again for every signal with the credentials saved at
- * attach time and the target's current ones (teardown.c). kthreads, init
- * and (unless only its descendants are to be signalled) the init of the
- * caller's pid namespace cannot be attached.
+ * attach time and the target's current ones (teardown.c). kthreads and
+ * init cannot be attached; the init of the caller's pid namespace only
+ * with CTXFD_ATTACH_DESCENDANTS_ONLY, which spares it.
  *
  * Lifetime: an attachment holds a reference on its node (so a node whose
  * fds are all closed still tears its processes down when an ancestor is
@@ -375,9 +375,9 @@ static struct pid *ctxfd_attach_get_pid(const struct ctxfd_attach *args)
 
 /*
  * May the caller attach the process: alive, not init/kthread, killable?
- * The init of the caller's pid namespace may be attached only to have its
- * descendants signalled (a container's init supervising its tree): it
- * is never signalled itself then.
+ * The init of the caller's pid namespace may be attached with
+ * CTXFD_ATTACH_DESCENDANTS_ONLY, which never signals it: a container's
+ * init (ctxrun as PID 1) tears down the rest of its namespace that way.
  */
 static int ctxfd_attach_check(struct pid *pid, u64 flags)
 {

@@ -42,7 +42,7 @@ for g in $groups; do
 	check|demo)
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
 qemu-system-x86 busybox-static cpio bc kmod file procps valgrind \
-python3-docutils groff-base" ;;
+python3-docutils groff-base python3 golang-go clang" ;;
 	rt)	pkgs="$pkgs linux-image-rt-amd64 linux-headers-rt-amd64" ;;
 	6.12)	want612=1 ;;
 	newest)	wantnewest=1
