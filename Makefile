@@ -74,6 +74,8 @@ install-module: module
 
 include selftests/selftests.mk
 -include lib/lib.mk
+-include lib/python/python.mk
+-include lib/go/go.mk
 -include tools/tools.mk
 include tools/lanes.mk
 include tools/demo/demo.mk

@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# build/selftests/python/binding_test: the Python binding's pytest suite
+# (selftests/python/test_*.py) as one kselftest-style program: TAP, a
+# "# Totals:" line, exit 0 (pass), 1 (failures) or 4 (all skipped).
+#
+# Uses Debian's interpreter (/usr/bin/python3, python3-pytest,
+# python3-uvloop), the package from lib/python (not an installed one) and
+# writes nothing into the tree. Extra arguments go to pytest (-k EXPR).
+top=$(cd "$(dirname "$0")" && pwd) || exit 1
+while [ "$top" != / ] && [ ! -f "$top/uapi/linux/ctxfd.h" ]; do top=$(dirname "$top"); done
+python=${CTXFD_PYTHON:-/usr/bin/python3}
+
+if ! "$python" -c 'import pytest' 2>/dev/null; then
+	echo "1..0 # SKIP $python has no pytest (apt-get install python3-pytest)"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
+	exit 4
+fi
+if [ ! -e /dev/ctxfd ]; then
+	echo "1..0 # SKIP /dev/ctxfd missing: ctxfd.ko not loaded"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
+	exit 4
+fi
+
+out=$(mktemp) || exit 1
+trap 'rm -f "$out"' EXIT
+cd "$top/selftests/python" || exit 1
+PYTHONPATH="$top/lib/python:$top/selftests/python${PYTHONPATH:+:$PYTHONPATH}" \
+PYTHONDONTWRITEBYTECODE=1 CTXFD_TOP="$top" \
+	"$python" -m pytest -p ktap -p no:terminal -p no:cacheprovider \
+	-p no:asyncio --rootdir "$top/selftests/python" "$@" 2>&1 | tee "$out"
+
+totals=$(grep '^# Totals:' "$out" | tail -n 1)
+pass=$(echo "$totals" | sed -n 's/.*pass:\([0-9]*\).*/\1/p')
+fail=$(echo "$totals" | sed -n 's/.*fail:\([0-9]*\).*/\1/p')
+skip=$(echo "$totals" | sed -n 's/.*skip:\([0-9]*\).*/\1/p')
+error=$(echo "$totals" | sed -n 's/.*error:\([0-9]*\).*/\1/p')
+[ -n "$totals" ] || exit 1
+[ "$fail" = 0 ] && [ "$error" = 0 ] || exit 1
+[ "$pass" = 0 ] && [ "$skip" != 0 ] && exit 4
+exit 0
