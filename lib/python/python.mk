@@ -7,7 +7,8 @@
 # from the tree with no network; the pytest suite runs in the VM as
 # build/selftests/python/binding_test. Included by the top Makefile.
 #
-#   make python           the wheel and its installation in build/python/
+#   make python           the wheel and its installation in build/python/,
+#                         after mypy --strict on the package and examples
 
 PYTHON ?= /usr/bin/python3
 PY_DIR := $(BUILD)/python
@@ -15,9 +16,18 @@ PY_SRCS := lib/python/pyproject.toml lib/python/README.md $(wildcard lib/python/
 PY_WHEEL := $(PY_DIR)/dist/ctxfd-1.0.0-py3-none-any.whl
 
 .PHONY: python
-python: $(PY_DIR)/site.stamp
+python: $(PY_DIR)/mypy.stamp $(PY_DIR)/site.stamp
 
-selftests: $(PY_DIR)/site.stamp $(BUILD)/selftests/python/binding_test
+selftests: $(PY_DIR)/mypy.stamp $(PY_DIR)/site.stamp $(BUILD)/selftests/python/binding_test
+
+# The package is typed (py.typed): check it as its users' mypy would.
+$(PY_DIR)/mypy.stamp: $(PY_SRCS) $(wildcard lib/python/examples/*.py)
+	@$(PYTHON) -c 'import mypy' 2>/dev/null || { echo "the Python binding's type check needs apt-get install -y python3-mypy" >&2; exit 2; }
+	@mkdir -p $(dir $@)
+	@echo "  MYPY lib/python"
+	@cd lib/python && $(PYTHON) -m mypy --strict --no-error-summary \
+		--cache-dir $(TOP)/$(PY_DIR)/mypy-cache ctxfd examples
+	@touch $@
 
 # pip builds in the source tree (build/, *.egg-info): build a copy.
 $(PY_WHEEL): $(PY_SRCS)

@@ -14,6 +14,9 @@ import pytest
 import ctxfd
 
 PY = sys.executable
+# Children run without site (-S): a Python start costs seconds in a TCG VM,
+# most of it in site; they need nothing but the stdlib and lib/python.
+PYC = [PY, "-S"]
 TOP = os.environ.get("CTXFD_TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PKG = os.path.join(TOP, "lib", "python")
 
@@ -27,12 +30,47 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def in_fork(fn: Callable[[], Any]) -> int:
+    """Run fn in a forked child (another process, sharing our descriptors,
+    no exec: no interpreter start-up to pay); returns its exit code, 0 if
+    fn returned without raising."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            fn()
+            code = 0
+        except BaseException:  # report, never return into pytest
+            import traceback
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
 def open_fds() -> set[int]:
     return {int(n) for n in os.listdir("/proc/self/fd")}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def loops_warmed_up():
+    """The first loop of each kind opens descriptors it keeps for the
+    process's life (uvloop's signal pipe): open them before any test
+    counts descriptors."""
+    for kind in ("asyncio", "uvloop"):
+        try:
+            loop = _new_loop(kind)
+        except pytest.skip.Exception:
+            continue
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+
+
 @pytest.fixture(autouse=True)
-def no_fd_leak():
+def no_fd_leak(loops_warmed_up):
     """Every test leaves the process's descriptor table as it found it."""
     gc.collect()
     before = open_fds()

@@ -27,7 +27,7 @@ def test_installed_package_works_without_the_tree():
         pytest.skip("no build/python/site: run make")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = SITE
-    r = subprocess.run([PY, "-I", "-c", f"import sys; sys.path.insert(0, {SITE!r})\n" + CHECK],
+    r = subprocess.run([PY, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {SITE!r})\n" + CHECK],
                        env=env, capture_output=True, text=True, cwd="/")
     assert r.returncode == 0, r.stderr
     where, state = r.stdout.splitlines()

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-import datetime
 import math
 import os
 import select
 import threading
 import time
-from typing import TYPE_CHECKING, Any, MutableMapping, Optional, Union
+from typing import TYPE_CHECKING, Any, MutableMapping, Optional, TypeVar, Union, overload
+
+if TYPE_CHECKING:  # imported when used: a fast start for simple programs
+    import datetime
 
 from . import _uapi
 from ._errors import Cause, CauseLike, ContextError, decode_err, encode_cause
@@ -17,10 +19,11 @@ from ._errors import Cause, CauseLike, ContextError, decode_err, encode_cause
 if TYPE_CHECKING:  # pragma: no cover
     from ._uapi import Info
 
-Seconds = Union[int, float, datetime.timedelta]
-When = Union[int, float, datetime.datetime]
+Seconds = Union[int, float, "datetime.timedelta"]
+When = Union[int, float, "datetime.datetime"]
 Key = Union[str, bytes]
 Value = Union[str, bytes, None]
+T = TypeVar("T")
 
 
 def _bytes(what: str, data: Union[str, bytes]) -> bytes:
@@ -48,7 +51,7 @@ class Context:
     """
 
     __slots__ = ("_fd", "_can_cancel", "_never_done", "_parent", "_final",
-                 "_deadline", "_lock", "__weakref__")
+                 "_deadline", "_deadline_known", "_lock", "__weakref__")
 
     def __init__(self, fd: int, *, can_cancel: bool, never_done: bool,
                  parent: Optional["Context"] = None) -> None:
@@ -57,7 +60,8 @@ class Context:
         self._never_done = never_done
         self._parent = parent
         self._final: Optional[ContextError] = None
-        self._deadline: Any = _UNSET
+        self._deadline: Optional[float] = None
+        self._deadline_known = False
         self._lock = threading.Lock()
 
     # ---- descriptors ----------------------------------------------------
@@ -197,16 +201,21 @@ class Context:
         """The effective deadline (the earliest along the ancestors) in
         seconds on time.monotonic()'s clock (asyncio's loop.time()), or
         None (Go's ctx.Deadline())."""
-        if self._deadline is _UNSET:
-            if self._fd == -1 or self._never_done:
-                self._deadline = None
-            else:
+        if not self._deadline_known:
+            if self._fd != -1 and not self._never_done:
                 info = _uapi.info(self._fileno())
-                self._deadline = (None if info.deadline_ns is None
-                                  else _uapi.monotonic_from(info.deadline_ns, info.clockid))
+                if info.deadline_ns is not None:
+                    self._deadline = _uapi.monotonic_from(info.deadline_ns, info.clockid)
+            self._deadline_known = True
         return self._deadline
 
-    def value(self, key: Key, default: Any = None) -> Optional[bytes]:
+    @overload
+    def value(self, key: Key) -> Optional[bytes]: ...
+
+    @overload
+    def value(self, key: Key, default: T) -> Union[bytes, T]: ...
+
+    def value(self, key: Key, default: Any = None) -> Any:
         """Go's ctx.Value(key): the value of the nearest binding of key
         among the context and its ancestors, as bytes; default if there is
         none or the nearest is a nil binding (with_value(p, key, None))."""
@@ -215,10 +224,8 @@ class Context:
             raise ValueError("empty key")
         if self._fd == -1:
             return default
-        found = _uapi.lookup(self._fileno(), k)
-        if found is _uapi._NOT_FOUND or found is None:
-            return default
-        return found
+        _, val = _uapi.lookup(self._fileno(), k)
+        return default if val is None else val
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Block until the context is done (True) or timeout seconds passed
@@ -261,7 +268,6 @@ class Context:
         return f"<ctxfd.Context id={i.id} {i.kind} fd={self._fd} {state}>"
 
 
-_UNSET = object()
 _CLOSED = -2
 
 _BACKGROUND = Context(-1, can_cancel=False, never_done=True)
@@ -295,8 +301,8 @@ def with_cancel(parent: Context) -> Context:
 
 
 def _seconds(what: str, value: Seconds) -> float:
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
+    if hasattr(value, "total_seconds"):  # datetime.timedelta
+        return float(value.total_seconds())
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} must be seconds (int, float) or a timedelta, not {type(value).__name__}")
     if math.isnan(value):
@@ -320,7 +326,7 @@ def with_deadline(parent: Context, deadline: When, cause: CauseLike = None) -> C
     on time.monotonic()'s clock (asyncio's loop.time()), or a datetime
     (naive ones are local time), converted to that clock now."""
     _check_parent(parent)
-    if isinstance(deadline, datetime.datetime):
+    if hasattr(deadline, "timestamp"):  # datetime.datetime
         secs = deadline.timestamp() - time.time() + time.monotonic()
     else:
         secs = _seconds("deadline", deadline)

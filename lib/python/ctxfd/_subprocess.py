@@ -126,7 +126,7 @@ def run(ctx: Context, args: _Args, *, input: Any = None, capture_output: bool = 
             raise
         code = proc.poll()
     assert code is not None
-    result = subprocess.CompletedProcess(proc.args, code, out, err)
+    result: "subprocess.CompletedProcess[Any]" = subprocess.CompletedProcess(proc.args, code, out, err)
     if code != 0:
         cerr = ctx.err if ctx.fileno() != -1 else None
         if cerr is not None:

@@ -18,8 +18,7 @@ import errno
 import fcntl
 import os
 import time
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 DEVICE = "/dev/ctxfd"
 ENV = "CTXFD"
@@ -165,8 +164,7 @@ EVENT_SIZE = ctypes.sizeof(_Event)
 # ---- decoded views ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Info:
+class Info(NamedTuple):
     """What CTXFD_IOC_INFO reports, decoded (see ctxfd.Context.info())."""
 
     id: int
@@ -224,7 +222,7 @@ def _decode_info(raw: _Info) -> Info:
 
 def _ioctl(fd: int, request: int, arg: ctypes.Structure, what: str) -> int:
     try:
-        return fcntl.ioctl(fd, request, arg, True)
+        return int(fcntl.ioctl(fd, request, arg, True))
     except OSError as e:
         raise _oserror(e.errno or errno.EIO, what) from None
 
@@ -236,7 +234,7 @@ def _oserror(err: int, what: str) -> OSError:
     return OSError(err, msg)
 
 
-def _buffer(data: bytes) -> Tuple[ctypes.Array, int]:
+def _buffer(data: bytes) -> Tuple["ctypes.Array[ctypes.c_char]", int]:
     """A C copy of data and its address. Keep the buffer until the call
     returns. An empty string still gets a non-zero address."""
     buf = ctypes.create_string_buffer(data, max(len(data), 1))
@@ -352,12 +350,9 @@ def info(fd: int) -> Info:
     return _decode_info(raw)
 
 
-_NOT_FOUND = object()
-
-
-def lookup(fd: int, key: bytes):
-    """The value of the nearest binding of key: bytes, None for a nil
-    binding, or _NOT_FOUND.
+def lookup(fd: int, key: bytes) -> Tuple[bool, Optional[bytes]]:
+    """(found, value) of the nearest binding of key; value None for a nil
+    binding.
 
     Today's kernel binds the empty string only as nil, so a found empty
     value is nil. When struct ctxfd_lookup learns to tell nil from ""
@@ -374,15 +369,15 @@ def lookup(fd: int, key: bytes):
             fcntl.ioctl(fd, IOC_LOOKUP, args, True)
         except OSError as e:
             if e.errno == errno.ENOENT:
-                return _NOT_FOUND
+                return False, None
             if e.errno == errno.ERANGE and args.value_len > size:
                 size = args.value_len
                 continue
             raise _oserror(e.errno or errno.EIO, "CTXFD_IOC_LOOKUP") from None
         del kbuf
         if args.value_len == 0:
-            return None
-        return vbuf.raw[: args.value_len]
+            return True, None
+        return True, vbuf.raw[: args.value_len]
 
 
 def attach(fd: int, pid: int, signal: int, grace_ns: int, flags: int) -> None:
