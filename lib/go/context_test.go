@@ -440,3 +440,21 @@ func TestNilParentPanicsLikeGo(t *testing.T) {
 	}()
 	ctxfd.WithCancel(nil) //nolint:staticcheck
 }
+
+// Go tells "" from nil. A kernel that can bind "" must read it back as "";
+// one that predates that refuses it with a clear error rather than
+// binding nil.
+func TestEmptyValueIsNotNilOrIsRefusedClearly(t *testing.T) {
+	need(t)
+	v, err := ctxfd.WithValue(ctxfd.Background(), "k", "")
+	if err != nil {
+		if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "empty value") {
+			t.Fatal(err)
+		}
+		return
+	}
+	defer v.Close()
+	if got := v.Value(ctxfd.Key("k")); got != "" {
+		t.Fatalf("Value = %#v, want \"\"", got)
+	}
+}

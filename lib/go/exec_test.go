@@ -113,7 +113,7 @@ func TestCommandSignalThenGrace(t *testing.T) {
 	need(t)
 	k, cancel := mustCancel(t, ctxfd.Background())
 	cmd := ctxfd.Command(k, "sh", "-c", "trap 'echo got TERM' TERM; echo ready; while :; do sleep 0.05; done")
-	cmd.Signal, cmd.Grace = syscall.SIGTERM, 300*time.Millisecond
+	cmd.Signal, cmd.Grace = syscall.SIGTERM, 1500*time.Millisecond // long enough for a loaded machine
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 )
 
@@ -241,6 +242,9 @@ func WithValue(parent context.Context, key Key, val any) (*Context, error) {
 	if err != nil {
 		if bridge != nil {
 			bridge.Close()
+		}
+		if errors.Is(err, syscall.EINVAL) && args.val != nil && *args.val == "" {
+			err = fmt.Errorf("%w (this ctxfd module cannot bind the empty value, only nil: it predates the distinction)", err)
 		}
 		return nil, err
 	}

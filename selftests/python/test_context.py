@@ -294,3 +294,16 @@ def test_fork_shares_the_context(bg):
         c.cancel(ctxfd.Cause(5, "from parent"))
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_empty_value_is_not_nil_or_is_refused_clearly(bg):
+    """Go tells "" from nil. A kernel that can bind "" must read it back
+    as b""; one that predates that refuses it with a clear error rather
+    than binding nil."""
+    try:
+        v = ctxfd.with_value(bg, "k", b"")
+    except OSError as e:
+        assert e.errno == errno.EINVAL and "empty value" in str(e)
+        return
+    with v:
+        assert v.value("k") == b""

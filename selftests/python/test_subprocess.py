@@ -95,7 +95,7 @@ def test_teardown_kills_descendants_without_the_parent(bg, tmp_path):
 def test_signal_then_grace_then_sigkill(bg, tmp_path):
     trap = "trap 'echo got TERM' TERM; echo ready; while :; do sleep 0.05; done"
     with ctxfd.with_cancel(bg) as c:
-        p = ctxfd.Popen(c, ["sh", "-c", trap], signal=signal.SIGTERM, grace=0.3,
+        p = ctxfd.Popen(c, ["sh", "-c", trap], signal=signal.SIGTERM, grace=1.5,
                         stdout=subprocess.PIPE, text=True)
         assert p.stdout is not None and p.stdout.readline() == "ready\n"
         c.cancel()

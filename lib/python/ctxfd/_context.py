@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import select
@@ -344,7 +345,13 @@ def with_value(parent: Context, key: Key, value: Value) -> Context:
     if not k:
         raise ValueError("empty key")
     v = None if value is None else _bytes("value", value)
-    fd = _uapi.create(_parent_fd(parent), key=k, value=v)
+    try:
+        fd = _uapi.create(_parent_fd(parent), key=k, value=v)
+    except OSError as e:
+        if e.errno == errno.EINVAL and v == b"":
+            raise OSError(e.errno, "this ctxfd module cannot bind the empty value, only "
+                          "None (Go's nil): it predates the distinction") from None
+        raise
     return Context(fd, can_cancel=False, never_done=parent._never_done, parent=parent)
 
 
