@@ -246,6 +246,16 @@ func (s *state) waitBlocking() {
 // cancel cancels the kernel context with a cause (orig: the Go error it
 // came from, returned by Cause in this process if this cancel won).
 func (s *state) cancel(code int32, msg string, orig error) error {
+	// Recorded first: the watcher may see the context done (and Cause be
+	// asked) before the ioctl returns. Cause uses it only if the kernel
+	// recorded this very code and message, i.e. if this cancel won.
+	if orig != nil && code != 0 {
+		s.mu.Lock()
+		if s.sent == nil {
+			s.sent = &sentCause{code: code, msg: msg, err: orig}
+		}
+		s.mu.Unlock()
+	}
 	err := s.control(func(fd int) error { return kcancel(fd, code, msg) })
 	if err != nil {
 		return err
@@ -253,13 +263,6 @@ func (s *state) cancel(code int32, msg string, orig error) error {
 	info, err := s.info()
 	if err != nil {
 		return err
-	}
-	if orig != nil && info.explicitCause() && info.CauseCode == code && info.CauseMessage == msg {
-		s.mu.Lock()
-		if s.sent == nil {
-			s.sent = &sentCause{code: code, msg: msg, err: orig}
-		}
-		s.mu.Unlock()
 	}
 	s.markDone(&info)
 	return nil

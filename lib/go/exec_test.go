@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,6 +108,21 @@ func TestCommandUnderACanceledGoContext(t *testing.T) {
 	waitGone(t, grandchild)
 }
 
+// procStatus is the state and signal masks of a process, for failures.
+func procStatus(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return err.Error()
+	}
+	var keep []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "State") || strings.HasPrefix(l, "Sig") || strings.HasPrefix(l, "Shd") {
+			keep = append(keep, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	return strings.Join(keep, ", ")
+}
+
 func TestCommandSignalThenGrace(t *testing.T) {
 	need(t)
 	k, cancel := mustCancel(t, ctxfd.Background())
@@ -118,20 +132,45 @@ func TestCommandSignalThenGrace(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := bufio.NewReader(stdout)
-	if line, err := r.ReadString('\n'); line != "ready\n" {
-		t.Fatalf("%q %v", line, err)
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	if l := <-lines; l != "ready" {
+		t.Fatalf("first line %q", l)
 	}
 	cancel()
-	var out strings.Builder
-	io.Copy(&out, r)
+	got, seen := false, ""
+	timer := time.After(1200 * time.Millisecond) // within the grace period
+wait:
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				break wait
+			}
+			if l == "got TERM" {
+				got = true
+				break wait
+			}
+		case <-timer:
+			seen = procStatus(cmd.Process.Pid)
+			break wait
+		}
+	}
+	for range lines {
+	}
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("Wait: %v", err)
 	}
-	if !strings.Contains(out.String(), "got TERM") {
-		t.Fatalf("output %q", out.String())
+	if !got {
+		t.Fatalf("no SIGTERM seen within the grace period; the shell then: %s", seen)
 	}
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import select
 import signal
 import subprocess
 import time
@@ -92,15 +93,32 @@ def test_teardown_kills_descendants_without_the_parent(bg, tmp_path):
     assert _wait_gone(grandchild)
 
 
-def test_signal_then_grace_then_sigkill(bg, tmp_path):
+def _proc_status(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return " ".join(l.strip() for l in f if l.startswith(("State", "Sig", "Shd")))
+    except OSError as e:
+        return str(e)
+
+
+def test_signal_then_grace_then_sigkill(bg):
     trap = "trap 'echo got TERM' TERM; echo ready; while :; do sleep 0.05; done"
     with ctxfd.with_cancel(bg) as c:
         p = ctxfd.Popen(c, ["sh", "-c", trap], signal=signal.SIGTERM, grace=1.5,
-                        stdout=subprocess.PIPE, text=True)
-        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+                        stdout=subprocess.PIPE)
+        assert p.stdout is not None
+        fd = p.stdout.fileno()
+        assert os.read(fd, 6) == b"ready\n"
         c.cancel()
-        out, _ = p.communicate(timeout=10)
-        assert "got TERM" in out
+        out = b""
+        end = time.monotonic() + 1.2  # within the grace period
+        while b"got TERM" not in out and time.monotonic() < end:
+            if select.select([fd], [], [], 0.05)[0]:
+                out += os.read(fd, 100)
+        seen = _proc_status(p.pid)  # what the shell looks like, if it did not answer
+        out += p.stdout.read()
+        p.wait(10)
+        assert b"got TERM" in out, (out, p.returncode, seen)
         assert p.returncode == -signal.SIGKILL
 
 
