@@ -276,8 +276,8 @@ func openDevice() (int, error) {
 
 // createArgs describes a new context for kcreate.
 type createArgs struct {
-	timeoutNs     int64 // with hasTimeout: relative, on CLOCK_MONOTONIC
-	hasTimeout    bool
+	deadlineNs    int64 // with hasDeadline: absolute, on CLOCK_MONOTONIC
+	hasDeadline   bool
 	deadlineCode  int32
 	deadlineMsg   string
 	value         bool
@@ -299,10 +299,10 @@ func kcreate(parent int, a *createArgs) (int, error) {
 	if a.noCancelClose {
 		args.Flags |= createNoCancelOnClose
 	}
-	if a.hasTimeout {
-		args.Flags |= createTimeout
-		if a.timeoutNs > 0 {
-			args.DeadlineNs = a.timeoutNs
+	if a.hasDeadline {
+		args.Flags |= createDeadline
+		if a.deadlineNs > 0 {
+			args.DeadlineNs = a.deadlineNs
 		}
 		args.Clockid = clockMono
 		if a.deadlineCode != 0 {

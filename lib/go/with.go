@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"syscall"
 	"time"
 )
@@ -54,7 +55,7 @@ func goParentOf(parent context.Context, k *Context, direct bool) context.Context
 
 // spec is a request for a cancelable context.
 type spec struct {
-	timeout      time.Duration
+	timeout      time.Duration // from the call
 	hasTimeout   bool
 	deadlineCode int32
 	deadlineMsg  string
@@ -65,30 +66,34 @@ func newCancelable(parent context.Context, sp spec) (*Context, error) {
 	if parent == nil {
 		panic("ctxfd: cannot create context from nil parent")
 	}
+	// Deadlines go to the kernel as absolute CLOCK_MONOTONIC times (the
+	// clock of Go's monotonic readings), taken now: however long the
+	// ioctl takes to come, the kernel's deadline is the one asked for.
+	now := nowOn(clockMono)
 	k := kernelOf(parent)
 	args := createArgs{}
+	if sp.hasTimeout {
+		args.hasDeadline = true
+		args.deadlineNs = addNs(now, sp.timeout)
+		args.deadlineCode, args.deadlineMsg = sp.deadlineCode, sp.deadlineMsg
+	}
 	direct := k != nil && context.Context(k) == parent
 	bridge := false
 	fromGo := false
-	if !direct && parent != context.Background() && parent != context.TODO() &&
-		parent != context.Context(background) {
+	if !direct && goParentOf(parent, k, false) != nil {
 		if d, ok := parent.Deadline(); ok {
-			if left := time.Until(d); !sp.hasTimeout || left < sp.timeout {
+			if abs := addNs(now, time.Until(d)); !args.hasDeadline || abs < args.deadlineNs {
 				// The Go context's deadline comes first: it is the
 				// kernel's now, with the Go context's err (and no
 				// cause of ours).
-				sp = spec{timeout: left, hasTimeout: true}
+				args.hasDeadline, args.deadlineNs = true, abs
+				args.deadlineCode, args.deadlineMsg = 0, ""
 				fromGo = true
 			}
 		}
 		if done := parent.Done(); done != nil && (k == nil || done != k.Done()) {
 			bridge = true
 		}
-	}
-	if sp.hasTimeout {
-		args.hasTimeout = true
-		args.timeoutNs = int64(sp.timeout)
-		args.deadlineCode, args.deadlineMsg = sp.deadlineCode, sp.deadlineMsg
 	}
 	fd, err := createUnder(k, &args)
 	if err != nil {
@@ -99,6 +104,14 @@ func newCancelable(parent context.Context, sp spec) (*Context, error) {
 		go c.st.bridge(parent, fromGo)
 	}
 	return c, nil
+}
+
+// addNs is now + d in nanoseconds, saturating instead of overflowing.
+func addNs(now int64, d time.Duration) int64 {
+	if d > 0 && now > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }
 
 // createUnder is kcreate under k's descriptor, or a root if k is nil.

@@ -317,8 +317,11 @@ def with_timeout(parent: Context, timeout: Seconds, cause: CauseLike = None) -> 
     timeout <= 0 gives a context born done."""
     _check_parent(parent)
     secs = _seconds("timeout", timeout)
-    ns = 0 if secs <= 0 else min(math.ceil(secs * 1e9), 2**63 - 1)
-    fd = _uapi.create(_parent_fd(parent), timeout_ns=ns, deadline_cause=encode_cause(cause))
+    # An absolute deadline from now: however long the ioctl takes to
+    # come, the deadline is the one asked for.
+    now = time.monotonic_ns()
+    ns = now if secs <= 0 else min(now + math.ceil(secs * 1e9), 2**63 - 1)
+    fd = _uapi.create(_parent_fd(parent), deadline_ns=ns, deadline_cause=encode_cause(cause))
     return Context(fd, can_cancel=True, never_done=False, parent=parent)
 
 
