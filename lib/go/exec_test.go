@@ -126,8 +126,11 @@ func procStatus(pid int) string {
 func TestCommandSignalThenGrace(t *testing.T) {
 	need(t)
 	k, cancel := mustCancel(t, ctxfd.Background())
-	cmd := ctxfd.Command(k, "sh", "-c", "trap 'echo got TERM' TERM; echo ready; while :; do sleep 0.05; done")
-	cmd.Signal, cmd.Grace = syscall.SIGTERM, 1500*time.Millisecond // long enough for a loaded machine
+	// A child that answers SIGTERM at once (a shell's trap would wait for
+	// its current command) and stays: only the grace's SIGKILL ends it.
+	cmd := ctxfd.Command(k, os.Args[0])
+	cmd.Env = append(os.Environ(), "CTXFD_GO_HELPER=term")
+	cmd.Signal, cmd.Grace = syscall.SIGTERM, 1500*time.Millisecond
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,8 @@
 # Debian's Go is 1.19, which has no context.Cause: the package builds the
 # Go 1.20 parts (cause_go120*.go) only with a newer Go. If one is installed
 # (bookworm-backports' golang-1.2x-go, in /usr/lib/go-1.2x), its vet and a
-# second test binary, ctxfd-go-1.2x.test, cover them too (GO_NEW= to skip).
+# second test binary, ctxfd-go-1.2x.test, cover them too: it runs the tests
+# of causes and of Go contexts (GO_NEW= to skip).
 
 GO ?= go
 GO_DIR := $(BUILD)/go
@@ -48,6 +49,7 @@ $(GO_DIR)/tests/ctxfd-$(GO_NEW_NAME).test: $(GO_SRCS) $(GO_DIR)/vet.stamp
 	@echo "  GO TEST -c $@ ($(GO_NEW))"
 	@cd lib/go && $(GO_ENV) $(GO_NEW) vet ./... && $(GO_ENV) $(GO_NEW) test -c -o $(TOP)/$@ .
 	@echo $(TOP)/lib/go > $@.dir
+	@echo "-test.run Cause|Derive|Bridge|Go" > $@.args
 
 $(GO_DIR)/bin/httppipeline: $(GO_SRCS) $(GO_EX_SRCS)
 	@mkdir -p $(dir $@)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,6 +44,14 @@ func helper(name string, args []string) int {
 		}
 		time.Sleep(20 * time.Millisecond)
 		cancel(&ctxfd.CauseError{Code: 77, Message: args[1]})
+		return 0
+	case "term": // say when SIGTERM comes, and stay
+		ch := make(chan os.Signal, 4)
+		signal.Notify(ch, syscall.SIGTERM)
+		fmt.Println("ready")
+		for range ch {
+			fmt.Println("got TERM")
+		}
 		return 0
 	case "wait": // wait for the context of CTXFD, print its err and cause
 		c, err := ctxfd.FromEnv()

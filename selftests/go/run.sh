@@ -7,7 +7,7 @@
 #
 # Runs every test binary make compiled on the host (go test -c) into
 # build/go/tests/ (NAME.test), each in the directory of its package, with
-# -test.v, and turns each "--- PASS/FAIL/SKIP" line (tests, subtests and
+# -test.v (and the arguments in NAME.test.args, if any), and turns each "--- PASS/FAIL/SKIP" line (tests, subtests and
 # examples) into a TAP line. A binary that fails without a "--- FAIL"
 # line (a panic, a timeout) counts as one error. Extra arguments go to
 # every binary (-test.run REGEXP).
@@ -39,8 +39,12 @@ for bin in $bins; do
 	name=$(basename "$bin" .test)
 	# The package's directory (for testdata and relative paths).
 	dir=$(cat "$bin.dir" 2>/dev/null || echo "$top")
-	echo "# ==== $name"
-	(cd "$dir" && "$bin" -test.v -test.timeout 10m "$@") > "$out" 2>&1
+	# Extra arguments of this binary (a second toolchain's runs only the
+	# tests of what it builds differently).
+	extra=$(cat "$bin.args" 2>/dev/null)
+	echo "# ==== $name $extra"
+	# shellcheck disable=SC2086
+	(cd "$dir" && "$bin" -test.v -test.timeout 10m $extra "$@") > "$out" 2>&1
 	rc=$?
 	while IFS= read -r line; do
 		case "$line" in
