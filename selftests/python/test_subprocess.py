@@ -102,9 +102,9 @@ def _proc_status(pid: int) -> str:
 
 
 TERM = """
-import signal, sys, time
-signal.signal(signal.SIGTERM, lambda *a: print("got TERM", flush=True))
-print("ready", flush=True)
+import os, signal, time
+signal.signal(signal.SIGTERM, lambda *a: os.write(1, b"got TERM\n"))  # no buffer to re-enter
+os.write(1, b"ready\n")
 while True:
     time.sleep(1)
 """
@@ -117,19 +117,24 @@ def test_signal_then_grace_then_sigkill(bg):
         p = ctxfd.Popen(c, PYC + ["-c", TERM], signal=signal.SIGTERM, grace=1.5,
                         stdout=subprocess.PIPE)
         assert p.stdout is not None
-        fd = p.stdout.fileno()
-        assert os.read(fd, 6) == b"ready\n"
-        c.cancel()
-        out = b""
-        end = time.monotonic() + 1.2  # within the grace period
-        while b"got TERM" not in out and time.monotonic() < end:
-            if select.select([fd], [], [], 0.05)[0]:
-                out += os.read(fd, 100)
-        seen = _proc_status(p.pid)  # what the shell looks like, if it did not answer
-        out += p.stdout.read()
-        p.wait(10)
-        assert b"got TERM" in out, (out, p.returncode, seen)
-        assert p.returncode == -signal.SIGKILL
+        try:
+            fd = p.stdout.fileno()
+            assert os.read(fd, 6) == b"ready\n"
+            c.cancel()
+            out = b""
+            end = time.monotonic() + 1.2  # within the grace period
+            while b"got TERM" not in out and time.monotonic() < end:
+                if select.select([fd], [], [], 0.05)[0]:
+                    out += os.read(fd, 100)
+            seen = _proc_status(p.pid)  # what the child looks like, if it did not answer
+            out += p.stdout.read()
+            p.wait(10)
+            assert b"got TERM" in out, (out, p.returncode, seen)
+            assert p.returncode == -signal.SIGKILL
+        finally:
+            c.cancel()  # whatever happened, the kernel ends the child
+            p.stdout.close()
+            p.wait(10)
 
 
 def test_no_teardown_leaves_the_child_alone(bg):
