@@ -101,7 +101,7 @@ def _proc_status(pid: int) -> str:
         return str(e)
 
 
-TERM = """
+TERM = r"""
 import os, signal, time
 signal.signal(signal.SIGTERM, lambda *a: os.write(1, b"got TERM\n"))  # no buffer to re-enter
 os.write(1, b"ready\n")
