@@ -8,6 +8,7 @@ Loaded with -p ktap (and -p no:terminal: this is the only output).
 from __future__ import annotations
 
 import sys
+import time
 from typing import Dict, List
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 _reports: Dict[str, List[pytest.TestReport]] = {}
 _totals = {"pass": 0, "fail": 0, "skip": 0, "error": 0}
 _n = 0
+_t0 = time.monotonic()
 
 
 def _out(line: str) -> None:
@@ -39,6 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl
 def pytest_collection_finish(session: pytest.Session) -> None:
     _out("TAP version 13")
+    _out(f"# pytest started and collected in {time.monotonic() - _t0:.1f}s")
     _out(f"1..{len(session.items)}")
 
 
@@ -89,6 +92,7 @@ def pytest_runtest_logfinish(nodeid: str) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     t = _totals
+    _out(f"# pytest done {time.monotonic() - _t0:.1f}s after its plugin was loaded")
     if exitstatus not in (0, 1, 5) and not t["fail"]:
         t["error"] += 1  # interrupted, internal error, usage error
     _out(f"# Totals: pass:{t['pass']} fail:{t['fail']} xfail:0 xpass:0 "

@@ -23,6 +23,7 @@ if [ ! -e /dev/ctxfd ]; then
 	exit 4
 fi
 
+start=$(date +%s.%N)
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
 cd "$top/selftests/python" || exit 1
@@ -40,6 +41,7 @@ PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 CTXFD_TOP="$top" \
 	"$python" $flags -m pytest -p ktap -p no:terminal -p no:cacheprovider \
 	--rootdir "$top/selftests/python" "$@" 2>&1 | tee "$out"
 
+echo "# binding_test: $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s in all"
 totals=$(grep '^# Totals:' "$out" | tail -n 1)
 pass=$(echo "$totals" | sed -n 's/.*pass:\([0-9]*\).*/\1/p')
 fail=$(echo "$totals" | sed -n 's/.*fail:\([0-9]*\).*/\1/p')
