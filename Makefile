@@ -138,6 +138,8 @@ uninstall-module:
 
 include selftests/selftests.mk
 -include lib/lib.mk
+-include lib/python/python.mk
+-include lib/go/go.mk
 -include tools/tools.mk
 -include selftests/userprogs/userprogs.mk
 include tools/lanes.mk

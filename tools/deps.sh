@@ -34,15 +34,19 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 groups=${*:-check}
 pkgs=
+# The Python and Go bindings (lib/python, lib/go): built, type-checked and
+# packaged by make, tested in the VM.
+bindings="golang-go golang-golang-x-sys-dev python3 python3-pip python3-setuptools \
+python3-wheel python3-mypy python3-pytest python3-uvloop"
 want612=0
 wantnewest=0
 for g in $groups; do
 	case "$g" in
-	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config" ;;
+	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config $bindings" ;;
 	check|demo)
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
 qemu-system-x86 busybox-static cpio bc kmod file procps valgrind \
-python3-docutils groff-base python3 golang-go clang" ;;
+python3-docutils groff-base clang $bindings" ;;
 	rt)	pkgs="$pkgs linux-image-rt-amd64 linux-headers-rt-amd64" ;;
 	6.12)	want612=1 ;;
 	newest)	wantnewest=1
