@@ -80,9 +80,11 @@ TEST_F(info, info_flags_for_each_kind_of_context_and_fd)
 	EXPECT_EQ(CTXFD_INFO_CAN_CANCEL | CTXFD_INFO_DONE,
 		  info_flags(self->root));
 	EXPECT_EQ(CTXFD_INFO_DONE, info_flags(w));
+	/* Drained too: nothing below them is open. */
 	EXPECT_EQ(CTXFD_INFO_CAN_CANCEL | CTXFD_INFO_NO_CANCEL_ON_CLOSE |
-		  CTXFD_INFO_DONE, info_flags(nocc));
-	EXPECT_EQ(CTXFD_INFO_VALUE | CTXFD_INFO_DONE, info_flags(v));
+		  CTXFD_INFO_DONE | CTXFD_INFO_DRAINED, info_flags(nocc));
+	EXPECT_EQ(CTXFD_INFO_VALUE | CTXFD_INFO_DONE | CTXFD_INFO_DRAINED,
+		  info_flags(v));
 	/* WithoutCancel is never done. */
 	EXPECT_EQ(CTXFD_INFO_WITHOUT_CANCEL, info_flags(wc));
 	close(wc);
