@@ -12,9 +12,9 @@
  *
  * Permission is kill(2)'s, checked at attach time with the caller's
  * credentials and again for every signal with the credentials saved at
- * attach time and the target's current ones (teardown.c). kthreads, init
- * and (unless only its descendants are to be signalled) the init of the
- * caller's pid namespace cannot be attached.
+ * attach time and the target's current ones (teardown.c). kthreads and
+ * init cannot be attached; the init of the caller's pid namespace only
+ * with CTXFD_ATTACH_DESCENDANTS_ONLY, which spares it.
  *
  * Lifetime: an attachment holds a reference on its node (so a node whose
  * fds are all closed still tears its processes down when an ancestor is
@@ -72,8 +72,9 @@ enum ctxfd_attach_state {
  * @signal: immutable.
  * @grace: jiffies between @signal and SIGKILL, 0 for none; immutable.
  * @kill_at: when the grace period ends (jiffies). Owned by the fire path.
- * @poll: next look at the processes during the grace period (jiffies).
- *	Owned by the fire path.
+ * @poll: next look at the processes during the grace period, or while
+ *	waiting for them to exit (jiffies). Owned by the fire path.
+ * @phase: enum ctxfd_attach_phase. Owned by the fire path.
  * @flags: CTXFD_ATTACH_*; immutable.
  */
 struct ctxfd_attachment {
@@ -92,7 +93,14 @@ struct ctxfd_attachment {
 	unsigned long grace;
 	unsigned long kill_at;
 	unsigned long poll;
+	int phase;
 	u64 flags;
+};
+
+/* What kill_work does next (struct ctxfd_attachment::phase). */
+enum ctxfd_attach_phase {
+	CTXFD_ATTACH_GRACE,	/* signalled: SIGKILL at the end of the grace */
+	CTXFD_ATTACH_WAIT,	/* done signalling: wait for every exit */
 };
 
 /*
@@ -137,46 +145,65 @@ static int ctxfd_attach_wake(struct wait_queue_entry *wait, unsigned int mode,
 
 static void ctxfd_attach_free(struct ctxfd_attachment *att)
 {
+	struct ctxfd_node *node = att->node;
+
 	ctxfd_members_destroy(att->members);
 	put_pid(att->pid);
 	put_cred(att->cred);
-	ctxfd_node_put(att->node);
 	ctxfd_user_uncharge(att->user, 1);
 	kfree(att);
+	/* Last: the node may be drained now. */
+	ctxfd_node_unpend(node);
+	ctxfd_node_put(node);
 	module_put(THIS_MODULE);
 }
 
-/* The fire path is done with @att: stop the exit path, then free. */
+/*
+ * The fire path is done with @att: its processes have all exited. Stop
+ * the kicks and the exit path, account the teardown, then free.
+ */
 static void ctxfd_attach_release(struct ctxfd_attachment *att)
 {
+	ctxfd_members_on_empty(att->members, NULL, NULL);
 	ctxfd_attach_unwait(att);
 	cancel_work_sync(&att->exit_work);
+	/* We run in kill_work or fire_work: drop a kick queued meanwhile. */
+	cancel_delayed_work(&att->kill_work);
+	ctxfd_report_end(att->node);
 	ctxfd_attach_free(att);
 }
 
 /*
- * During the grace period, look again now and then (10 ms, doubling up to
- * a second): once the attached process and every member have exited,
- * nothing is left to kill, and holding the attachment, its node and the
- * module for the rest of a grace period of up to a day helps nobody.
+ * While an attachment waits for its processes (a grace period, or their
+ * exits), it looks again now and then (10 ms, doubling up to a second),
+ * and is kicked at once when the exit probe sees its last member exit
+ * (members.c) or the attached process's pidfd reports its exit.
  */
 #define CTXFD_GRACE_POLL_MIN	msecs_to_jiffies(10)
 #define CTXFD_GRACE_POLL_MAX	HZ
 
-static bool ctxfd_attach_grace_wait(struct ctxfd_attachment *att)
+/* Kick from the member set: its last live member exited. Atomic context. */
+static void ctxfd_attach_kick(void *data)
+{
+	struct ctxfd_attachment *att = data;
+
+	mod_delayed_work(ctxfd_wq, &att->kill_work, 0);
+}
+
+/*
+ * Look again in a while (at most at @until, jiffies); true if queued,
+ * false if every member has exited already.
+ */
+static bool ctxfd_attach_wait(struct ctxfd_attachment *att,
+			      unsigned long until)
 {
 	unsigned long now = jiffies, wait;
 
-	/*
-	 * The attached process is a member even when it is spared
-	 * (descendants-only): its future children would be members too.
-	 * Once every member has exited, nobody is left to fork.
-	 */
-	if (!time_before(now, att->kill_at) ||
-	    !ctxfd_teardown_alive(att->members))
+	if (!ctxfd_teardown_alive(att->members))
 		return false;
-	wait = min3(att->poll, att->kill_at - now,
-		    (unsigned long)CTXFD_GRACE_POLL_MAX);
+	wait = min_t(unsigned long, att->poll, CTXFD_GRACE_POLL_MAX);
+	if (time_before(until, now + wait))
+		wait = time_after(until, now) ? until - now : 0;
 	att->poll = min(att->poll * 2, (unsigned long)CTXFD_GRACE_POLL_MAX);
 	queue_delayed_work(ctxfd_wq, &att->kill_work, wait);
 	return true;
@@ -192,17 +219,45 @@ static void ctxfd_attach_complete(struct ctxfd_attachment *att)
 		ctxfd_members_walk(att->members);
 }
 
+/* Freeze and kill what is left; account it in the report. */
+static void ctxfd_attach_kill(struct ctxfd_attachment *att)
+{
+	unsigned int killed;
+
+	ctxfd_attach_complete(att);
+	killed = ctxfd_teardown_kill(att->members, att->cred);
+	ctxfd_report_add(att->node, 0, killed,
+			 ctxfd_teardown_count_left(att->members));
+}
+
+/* Wait for every process to exit, then end; or end now. */
+static void ctxfd_attach_wait_exits(struct ctxfd_attachment *att)
+{
+	att->phase = CTXFD_ATTACH_WAIT;
+	att->poll = CTXFD_GRACE_POLL_MIN;
+	ctxfd_members_on_empty(att->members, ctxfd_attach_kick, att);
+	if (!ctxfd_attach_wait(att, jiffies + CTXFD_GRACE_POLL_MAX))
+		ctxfd_attach_release(att);
+}
+
 static void ctxfd_attach_kill_work(struct work_struct *work)
 {
 	struct ctxfd_attachment *att = container_of(to_delayed_work(work),
 						    struct ctxfd_attachment,
 						    kill_work);
 
-	if (ctxfd_attach_grace_wait(att))
+	if (att->phase == CTXFD_ATTACH_GRACE) {
+		/* Until the grace period ends, or nobody is left to kill. */
+		if (time_before(jiffies, att->kill_at) &&
+		    ctxfd_attach_wait(att, att->kill_at))
+			return;
+		if (ctxfd_teardown_alive(att->members))
+			ctxfd_attach_kill(att);
+		ctxfd_attach_wait_exits(att);
 		return;
-	ctxfd_attach_complete(att);
-	ctxfd_teardown_kill(att->members, att->cred);
-	ctxfd_attach_release(att);
+	}
+	if (!ctxfd_attach_wait(att, jiffies + CTXFD_GRACE_POLL_MAX))
+		ctxfd_attach_release(att);
 }
 
 static void ctxfd_attach_fire_work(struct work_struct *work)
@@ -210,22 +265,28 @@ static void ctxfd_attach_fire_work(struct work_struct *work)
 	struct ctxfd_attachment *att = container_of(work,
 						    struct ctxfd_attachment,
 						    fire_work);
+	unsigned int n;
 
 	/* From now on members stay in the set when they exit. */
 	ctxfd_members_set_state(att->members, CTXFD_MEMBERS_FIRING);
-	ctxfd_attach_complete(att);
+	ctxfd_report_fire(att->node);
 	if (att->signal == SIGKILL) {
-		ctxfd_teardown_kill(att->members, att->cred);
+		ctxfd_attach_kill(att);
 	} else {
-		ctxfd_teardown_signal(att->members, att->cred, att->signal);
+		ctxfd_attach_complete(att);
+		n = ctxfd_teardown_signal(att->members, att->cred, att->signal);
+		ctxfd_report_add(att->node, n, 0, 0);
 		if (att->grace) {
+			att->phase = CTXFD_ATTACH_GRACE;
 			att->kill_at = jiffies + att->grace;
 			att->poll = CTXFD_GRACE_POLL_MIN;
-			if (ctxfd_attach_grace_wait(att))
+			ctxfd_members_on_empty(att->members, ctxfd_attach_kick,
+					       att);
+			if (ctxfd_attach_wait(att, att->kill_at))
 				return;
 		}
 	}
-	ctxfd_attach_release(att);
+	ctxfd_attach_wait_exits(att);
 }
 
 static void ctxfd_attach_exit_work(struct work_struct *work)
@@ -246,11 +307,15 @@ static void ctxfd_attach_exit_work(struct work_struct *work)
 	mutex_unlock(&node->tree->lock);
 
 	/*
-	 * Otherwise the fire path owns it, and waits for us to return. The
-	 * wait entry is off the queue already: whoever queued us took it.
+	 * Otherwise the fire path owns it, and waits for us (release) before
+	 * it frees it: tell it that the attached process is gone, in case
+	 * the exit probe could not (a set that is not tracked). The wait
+	 * entry is off the queue already: whoever queued us took it.
 	 */
 	if (mine)
 		ctxfd_attach_free(att);
+	else
+		ctxfd_members_kick(att->members);
 }
 
 /* Start the teardown of @att; caller holds the tree lock. */
@@ -310,9 +375,9 @@ static struct pid *ctxfd_attach_get_pid(const struct ctxfd_attach *args)
 
 /*
  * May the caller attach the process: alive, not init/kthread, killable?
- * The init of the caller's pid namespace may be attached only to have its
- * descendants signalled (a container's init supervising its tree): it
- * is never signalled itself then.
+ * The init of the caller's pid namespace may be attached with
+ * CTXFD_ATTACH_DESCENDANTS_ONLY, which never signals it: a container's
+ * init (ctxrun as PID 1) tears down the rest of its namespace that way.
  */
 static int ctxfd_attach_check(struct pid *pid, u64 flags)
 {
@@ -350,6 +415,7 @@ static int ctxfd_attach_check(struct pid *pid, u64 flags)
 long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 			unsigned int usize)
 {
+	struct ctxfd_report *report = NULL;
 	struct ctxfd_attachment *att;
 	struct ctxfd_attach args;
 	struct ctxfd_user *user;
@@ -374,6 +440,14 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	if (ret)
 		goto err_pid;
 
+	/* The node's teardown report, made by its first attachment. */
+	if (!ctxfd_node_report(node)) {
+		report = kzalloc(sizeof(*report), CTXFD_GFP);
+		if (!report) {
+			ret = -ENOMEM;
+			goto err_pid;
+		}
+	}
 	user = ctxfd_user_charge(1);
 	if (IS_ERR(user)) {
 		ret = PTR_ERR(user);
@@ -402,6 +476,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	INIT_DELAYED_WORK(&att->kill_work, ctxfd_attach_kill_work);
 	init_waitqueue_func_entry(&att->exit_wait, ctxfd_attach_wake);
 	ctxfd_node_get(node);
+	ctxfd_node_pend(node);
 	att->node = node;
 	__module_get(THIS_MODULE);
 
@@ -412,6 +487,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	 */
 	wqh = &pid->wait_pidfd;
 	mutex_lock(&node->tree->lock);
+	ctxfd_report_install(node, &report);
 	add_wait_queue(wqh, &att->exit_wait);
 	/* Exited before we queued ourselves: nobody will wake us. */
 	spin_lock_irq(&wqh->lock);
@@ -430,6 +506,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 		WRITE_ONCE(node->nr_attached, node->nr_attached + 1);
 	}
 	mutex_unlock(&node->tree->lock);
+	kfree(report);
 	return 0;
 
 err_att:
@@ -438,5 +515,6 @@ err_user:
 	ctxfd_user_uncharge(user, 1);
 err_pid:
 	put_pid(pid);
+	kfree(report);
 	return ret;
 }

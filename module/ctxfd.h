@@ -194,9 +194,32 @@ struct ctxfd_why {
 };
 
 /**
+ * struct ctxfd_report - what a node's attachments did (report.c)
+ * @fired: attachments that fired.
+ * @running: of those, how many still have live processes.
+ * @signalled: processes sent an attachment's signal.
+ * @killed: processes sent SIGKILL.
+ * @left: processes alive after a SIGKILL phase.
+ * @first_fire: when the first attachment fired (CLOCK_MONOTONIC).
+ * @last_end: when the last one ended.
+ *
+ * Under the node's wqh.lock.
+ */
+struct ctxfd_report {
+	u32 fired;
+	u32 running;
+	u32 signalled;
+	u32 killed;
+	u32 left;
+	ktime_t first_fire;
+	ktime_t last_end;
+};
+
+/**
  * struct ctxfd_value - an immutable key -> value binding
  * @key_len: length of the key, bytes at @data.
  * @value_len: length of the value, bytes at @data + @key_len.
+ * @nil: the binding is Go's nil (no value, @value_len 0), not "".
  * @data: key then value.
  *
  * Owned by exactly one node and freed with it.
@@ -204,6 +227,7 @@ struct ctxfd_why {
 struct ctxfd_value {
 	u32 key_len;
 	u32 value_len;
+	bool nil;
 	u8 data[];
 };
 
@@ -264,6 +288,16 @@ static inline bool ctxfd_kind_cancelable(u8 kind)
 	return kind == CTXFD_KIND_CANCEL || kind == CTXFD_KIND_MERGE;
 }
 
+/*
+ * Kinds whose ->parent counts them in its pending count. WithoutCancel
+ * nodes are not canceled with their parent; a merged node is counted on
+ * every parent by its merge links instead (merge.c).
+ */
+static inline bool ctxfd_kind_pends_parent(u8 kind)
+{
+	return kind != CTXFD_KIND_WITHOUT_CANCEL && kind != CTXFD_KIND_MERGE;
+}
+
 /**
  * struct ctxfd_node - one context
  * @tree: lock domain; immutable; holds a tree reference.
@@ -309,8 +343,16 @@ static inline bool ctxfd_kind_cancelable(u8 kind)
  *	@children: a link belongs to its merged node). Under @tree->lock.
  * @merge: the parents of a merged node (CTXFD_KIND_MERGE), else NULL;
  *	set before the node is linked, then immutable; owned.
- * @pending: what keeps a done node from being drained (issue 15's count;
- *	merge links take one on each parent); ctxfd_node_pend().
+ * @pending: what keeps the node, once done, from being drained: live
+ *	child nodes (WithoutCancel ones excepted: they are not canceled
+ *	with it), live attachments (until their processes have exited)
+ *	and live merged nodes (one per merge link: merge.c).
+ *	Atomic: children are freed without the tree lock.
+ * @drained: done and nothing pending; final. Written once under
+ *	@wqh.lock, which publishes it like @err (the fd then polls
+ *	EPOLLPRI).
+ * @report: teardown report (report.c), made by the first attachment;
+ *	freed with the node.
  */
 struct ctxfd_node {
 	struct ctxfd_tree *tree;
@@ -341,6 +383,8 @@ struct ctxfd_node {
 	struct list_head merge_links;
 	struct ctxfd_merged *merge;
 	atomic_t pending;
+	bool drained;
+	struct ctxfd_report *report;
 };
 
 /* Module parameters (main.c). */
@@ -386,6 +430,15 @@ void ctxfd_node_cancel_file_closed(struct ctxfd_node *node);
 void ctxfd_node_why(const struct ctxfd_node *node, struct ctxfd_why *why);
 void ctxfd_node_pend(struct ctxfd_node *node);
 void ctxfd_node_unpend(struct ctxfd_node *node);
+
+/* report.c */
+struct ctxfd_report *ctxfd_node_report(struct ctxfd_node *node);
+void ctxfd_report_install(struct ctxfd_node *node, struct ctxfd_report **spare);
+void ctxfd_report_fire(struct ctxfd_node *node);
+void ctxfd_report_add(struct ctxfd_node *node, unsigned int signalled,
+		      unsigned int killed, unsigned int left);
+void ctxfd_report_end(struct ctxfd_node *node);
+bool ctxfd_report_read(struct ctxfd_node *node, struct ctxfd_info *info);
 
 /**
  * ctxfd_node_err - the err of a node, or 0 while it is active
@@ -471,6 +524,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 #define CTXFD_MEMBER_STOPPED	0x04	/* sent SIGSTOP by a teardown */
 #define CTXFD_MEMBER_DENIED	0x08	/* refused our SIGSTOP */
 #define CTXFD_MEMBER_KILLED	0x10	/* sent SIGKILL by a teardown */
+#define CTXFD_MEMBER_EXITED	0x20	/* seen exiting during a teardown */
 
 /* Process-side per-user charge: members per 512-byte unit (user.c). */
 #define CTXFD_MEMBERS_PER_UNIT	8
@@ -508,6 +562,8 @@ enum ctxfd_members_state {
  *	flags; a spinlock, taken by the fork and exit probes.
  * @list: the members, oldest first.
  * @nr: members on @list.
+ * @alive: members the exit probe has not seen exit (a hint: only
+ *	tracked sets see exits).
  * @units: per-user units charged to @user for the members.
  * @state: enum ctxfd_members_state; only moves forward.
  * @tracked: the set follows forks (a descendants flag); immutable.
@@ -516,6 +572,9 @@ enum ctxfd_members_state {
  * @user: charged @units; the owning attachment holds a unit of it.
  * @memcg: the attacher's memory cgroup, charged for every member; holds
  *	a reference.
+ * @empty: called under @lock when @alive drops to zero in a teardown
+ *	state (ctxfd_members_on_empty()), with @empty_data.
+ * @empty_data: its argument.
  * @rcu: freed through RCU after its members: probes reach it from them.
  *
  * Owned by one attachment. Members are added by the fork probe (any
@@ -528,12 +587,15 @@ struct ctxfd_members {
 	spinlock_t lock;
 	struct list_head list;
 	unsigned int nr;
+	unsigned int alive;
 	unsigned int units;
 	int state;
 	bool tracked;
 	bool lost;
 	struct ctxfd_user *user;
 	struct mem_cgroup *memcg;
+	void (*empty)(void *data);
+	void *empty_data;
 	struct rcu_head rcu;
 };
 
@@ -545,6 +607,9 @@ struct ctxfd_members *ctxfd_members_create(struct pid *leader, u64 flags,
 void ctxfd_members_destroy(struct ctxfd_members *set);
 unsigned int ctxfd_members_walk(struct ctxfd_members *set);
 void ctxfd_members_set_state(struct ctxfd_members *set, int state);
+void ctxfd_members_on_empty(struct ctxfd_members *set, void (*fn)(void *),
+			    void *data);
+void ctxfd_members_kick(struct ctxfd_members *set);
 struct ctxfd_member *ctxfd_members_next(struct ctxfd_members *set,
 					struct ctxfd_member *pos, bool reverse);
 void ctxfd_members_mark(struct ctxfd_member *m, unsigned int flags);
@@ -558,6 +623,7 @@ unsigned int ctxfd_teardown_signal(struct ctxfd_members *set,
 unsigned int ctxfd_teardown_kill(struct ctxfd_members *set,
 				 const struct cred *cred);
 bool ctxfd_teardown_alive(struct ctxfd_members *set);
+unsigned int ctxfd_teardown_count_left(struct ctxfd_members *set);
 
 /**
  * ctxfd_task_gone - has the whole thread group exited?

@@ -36,6 +36,7 @@ static int ctxfd_release(struct inode *inode, struct file *file)
 static __poll_t ctxfd_poll(struct file *file, poll_table *wait)
 {
 	struct ctxfd_node *node = file->private_data;
+	__poll_t mask;
 
 	poll_wait(file, &node->wqh, wait);
 
@@ -44,7 +45,11 @@ static __poll_t ctxfd_poll(struct file *file, poll_table *wait)
 	 * err is published under wqh.lock, which poll_wait() takes when it
 	 * queues us, and the wakeup is issued under that same lock.
 	 */
-	return ctxfd_node_err(node) ? EPOLLIN | EPOLLRDNORM : 0;
+	mask = ctxfd_node_err(node) ? EPOLLIN | EPOLLRDNORM : 0;
+	/* Drained: nothing started under it is left (see ctxfd_node_drain()). */
+	if (READ_ONCE(node->drained))
+		mask |= EPOLLPRI;
+	return mask;
 }
 
 /*
@@ -143,6 +148,7 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 	int err = ctxfd_node_err(node);
 	unsigned int nr_children = READ_ONCE(node->nr_children);
 	struct ctxfd_msg *msg = err ? node->cause_msg : NULL;
+	struct ctxfd_info td = {};
 
 	/* Everything below is immutable or already published by @err. */
 	seq_printf(m, "ctxfd-id:\t%llu\n", node->id);
@@ -175,6 +181,13 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "ctxfd-children:\t%u\n", nr_children);
 	seq_printf(m, "ctxfd-attached:\t%u\n", READ_ONCE(node->nr_attached));
 	ctxfd_merge_show_fdinfo(m, node);
+	seq_printf(m, "ctxfd-pending:\t%d\n", atomic_read(&node->pending));
+	seq_printf(m, "ctxfd-drained:\t%s\n",
+		   READ_ONCE(node->drained) ? "yes" : "no");
+	if (ctxfd_report_read(node, &td) && td.td_fired)
+		seq_printf(m, "ctxfd-teardown:\tfired %u running %u signalled %u killed %u left %u ns %llu\n",
+			   td.td_fired, td.td_running, td.td_signalled,
+			   td.td_killed, td.td_left, td.td_duration_ns);
 }
 
 const struct file_operations ctxfd_fops = {

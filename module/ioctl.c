@@ -186,7 +186,8 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 	err = ctxfd_node_err(node);
 
 	info.mask = CTXFD_INFO_ID | CTXFD_INFO_STATE | CTXFD_INFO_CAUSE |
-		    CTXFD_INFO_DEADLINE | CTXFD_INFO_ATTACH | CTXFD_INFO_ORIGIN;
+		    CTXFD_INFO_DEADLINE | CTXFD_INFO_ATTACH | CTXFD_INFO_ORIGIN |
+		    CTXFD_INFO_TEARDOWN | CTXFD_INFO_DRAIN;
 	info.id = node->id;
 	info.parent_id = node->parent ? node->parent->id : 0;
 	info.depth = node->depth;
@@ -196,6 +197,11 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 
 	if (err)
 		info.flags |= CTXFD_INFO_DONE;
+	/* Drained implies done: read after err, as it was published. */
+	if (READ_ONCE(node->drained))
+		info.flags |= CTXFD_INFO_DRAINED;
+	info.nr_pending = atomic_read(&node->pending);
+	ctxfd_report_read(node, &info);
 	if (file->f_mode & FMODE_WRITE)
 		info.flags |= CTXFD_INFO_CAN_CANCEL;
 	if (node->no_cancel_on_close)

@@ -79,11 +79,11 @@ MODULE_PARM_DESC(max_value_len,
 
 /*
  * Runs deadline expiries, attachment fire and exit work in process
- * context; high priority for latency. CPU intensive: one item may walk a
- * subtree of a million nodes (rescheduling as it goes but never
- * sleeping), and concurrency management would otherwise hold every other
- * item queued on that CPU, other trees' deadlines included, until it is
- * over.
+ * context; per CPU, high priority for latency. CPU intensive: one item
+ * may walk a subtree of a million nodes (rescheduling as it goes but
+ * never sleeping), and concurrency management would otherwise hold every
+ * other item queued on that CPU, other trees' deadlines included, until
+ * it is over.
  */
 struct workqueue_struct *ctxfd_wq;
 
@@ -112,7 +112,8 @@ static int __init ctxfd_init(void)
 						 CTXFD_NODE_COST));
 
 	ctxfd_origins_init();
-	ctxfd_wq = alloc_workqueue("ctxfd", WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0);
+	ctxfd_wq = alloc_workqueue("ctxfd",
+				   WQ_PERCPU | WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0);
 	if (!ctxfd_wq)
 		return -ENOMEM;
 
@@ -164,5 +165,6 @@ module_exit(ctxfd_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Go-style contexts (cancellation trees, deadlines, values) as file descriptors");
 MODULE_AUTHOR("ctxfd developers");
+MODULE_VERSION(CTXFD_VERSION);
 MODULE_ALIAS_MISCDEV(CTXFD_MINOR);
 MODULE_ALIAS("devname:ctxfd");

@@ -133,6 +133,7 @@ static bool __ctxfd_members_add(struct ctxfd_members *set,
 	m->flags = flags;
 	list_add_tail(&m->entry, &set->list);
 	set->nr++;
+	set->alive++;
 	if (!set->tracked)
 		return true;
 
@@ -241,11 +242,19 @@ static void ctxfd_members_forget(struct ctxfd_member *m)
 	bool drop = false;
 
 	spin_lock(&set->lock);
-	if (set->state == CTXFD_MEMBERS_TRACKING &&
-	    !(m->flags & CTXFD_MEMBER_GONE)) {
+	if (set->state != CTXFD_MEMBERS_TRACKING &&
+	    set->state != CTXFD_MEMBERS_CLOSED &&
+	    !(m->flags & CTXFD_MEMBER_EXITED)) {
+		/* A teardown iterates the list: only count the exit. */
+		m->flags |= CTXFD_MEMBER_EXITED;
+		if (!--set->alive && set->empty)
+			set->empty(set->empty_data);
+	} else if (set->state == CTXFD_MEMBERS_TRACKING &&
+		   !(m->flags & CTXFD_MEMBER_GONE)) {
 		m->flags |= CTXFD_MEMBER_GONE;
 		list_del(&m->entry);
 		set->nr--;
+		set->alive--;
 		ctxfd_member_unhash(m);
 		if (set->units && set->nr <= (set->units - 1) * CTXFD_MEMBERS_PER_UNIT) {
 			set->units--;
@@ -260,14 +269,14 @@ static void ctxfd_members_forget(struct ctxfd_member *m)
 	}
 }
 
-static void ctxfd_members_exit_probe(void *data, struct task_struct *p)
+/* sched_process_exit: @group_dead when the last thread of @p exits. */
+static void ctxfd_members_exited(void *data, struct task_struct *p,
+			       bool group_dead)
 {
 	struct ctxfd_member *m;
 	struct pid *pid;
 
-	/* live dropped to zero before the tracepoint for the last thread. */
-	if (!atomic_read(&ctxfd_members_hashed) ||
-	    atomic_read(&p->signal->live))
+	if (!atomic_read(&ctxfd_members_hashed) || !group_dead)
 		return;
 	pid = task_tgid(p);
 	rcu_read_lock();
@@ -277,6 +286,8 @@ static void ctxfd_members_exit_probe(void *data, struct task_struct *p)
 			ctxfd_members_forget(m);
 	rcu_read_unlock();
 }
+
+CTXFD_COMPAT_EXIT_PROBE(ctxfd_members_exit_probe, ctxfd_members_exited)
 
 /**
  * ctxfd_members_walk - add the members tracking could not see
@@ -425,6 +436,40 @@ void ctxfd_members_destroy(struct ctxfd_members *set)
 	mem_cgroup_put(set->memcg);
 	/* After the members: probes may still hold them, and reach us. */
 	kfree_rcu(set, rcu);
+}
+
+/**
+ * ctxfd_members_on_empty - be told when the last member has exited
+ * @set: the set
+ * @fn: called (with @set's lock held, in atomic context: it must only
+ *	queue work) when, in a teardown state, the exit probe sees the last
+ *	live member exit; NULL to stop
+ * @data: its argument
+ *
+ * Only exits the probe sees count: the caller must still check
+ * (ctxfd_teardown_alive()) and may poll too.
+ */
+void ctxfd_members_on_empty(struct ctxfd_members *set, void (*fn)(void *),
+			    void *data)
+{
+	spin_lock(&set->lock);
+	set->empty = fn;
+	set->empty_data = data;
+	spin_unlock(&set->lock);
+}
+
+/**
+ * ctxfd_members_kick - call the set's empty callback now, if it has one
+ * @set: the set
+ *
+ * For exits the probe cannot see (a set that is not tracked).
+ */
+void ctxfd_members_kick(struct ctxfd_members *set)
+{
+	spin_lock(&set->lock);
+	if (set->empty)
+		set->empty(set->empty_data);
+	spin_unlock(&set->lock);
 }
 
 /**

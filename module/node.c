@@ -91,6 +91,9 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	if (parent) {
 		ctxfd_node_get(parent);
 		node->parent = parent;
+		/* A descendant keeps its ancestors from being drained. */
+		if (ctxfd_kind_pends_parent(kind))
+			ctxfd_node_pend(parent);
 	}
 	INIT_LIST_HEAD(&node->children);
 	INIT_LIST_HEAD(&node->sibling);
@@ -118,6 +121,43 @@ nomem:
 void ctxfd_node_get(struct ctxfd_node *node)
 {
 	refcount_inc(&node->ref);
+}
+
+/*
+ * Done and nothing pending: publish "drained" (once) under the wait queue
+ * lock and wake EPOLLPRI pollers, as ctxfd_finish() publishes err.
+ */
+static void ctxfd_node_drain(struct ctxfd_node *node)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->wqh.lock, flags);
+	if (!node->drained && node->err && !atomic_read(&node->pending)) {
+		WRITE_ONCE(node->drained, true);
+		wake_up_locked_poll(&node->wqh, EPOLLPRI);
+	}
+	spin_unlock_irqrestore(&node->wqh.lock, flags);
+}
+
+/**
+ * ctxfd_node_pend - something now keeps @node from being drained
+ * @node: the node; the caller holds a reference
+ */
+void ctxfd_node_pend(struct ctxfd_node *node)
+{
+	atomic_inc(&node->pending);
+}
+
+/**
+ * ctxfd_node_unpend - what ctxfd_node_pend() counted is gone
+ * @node: the node; the caller holds a reference
+ *
+ * The last one drains a done node.
+ */
+void ctxfd_node_unpend(struct ctxfd_node *node)
+{
+	if (atomic_dec_and_test(&node->pending) && ctxfd_node_err(node))
+		ctxfd_node_drain(node);
 }
 
 /*
@@ -152,6 +192,15 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 	/* Merged nodes are reached once the tree lock is released. */
 	if (!list_empty(&node->merge_links))
 		ctxfd_merge_parent_done(node);
+
+	/*
+	 * Pairs with the barrier of atomic_dec_and_test() in
+	 * ctxfd_node_unpend(): whichever of err and the last unpend comes
+	 * second sees the other and publishes "drained".
+	 */
+	smp_mb();
+	if (!atomic_read(&node->pending))
+		ctxfd_node_drain(node);
 }
 
 /**
@@ -381,8 +430,12 @@ static void ctxfd_node_destroy(struct ctxfd_node *node,
 		mutex_unlock(&tree->lock);
 	}
 
+	/* Its parent may be drained now; the parent's reference is ours. */
+	if (node->parent && ctxfd_kind_pends_parent(node->kind))
+		ctxfd_node_unpend(node->parent);
 	ctxfd_deadline_free(node);
 	ctxfd_value_free(node);
+	kfree(node->report);
 	ctxfd_msg_put(node->cause_msg);
 	ctxfd_origin_put(node->origin);
 	ctxfd_user_uncharge(node->user, node->charge);
@@ -417,24 +470,6 @@ void ctxfd_node_put(struct ctxfd_node *node)
 			}
 		}
 	} while ((node = ctxfd_merge_next_put(&stack)));
-}
-
-/**
- * ctxfd_node_pend - count one more thing that keeps @node from being drained
- * @node: a node the caller holds a reference on
- */
-void ctxfd_node_pend(struct ctxfd_node *node)
-{
-	atomic_inc(&node->pending);
-}
-
-/**
- * ctxfd_node_unpend - undo ctxfd_node_pend()
- * @node: a node the caller holds a reference on
- */
-void ctxfd_node_unpend(struct ctxfd_node *node)
-{
-	WARN_ON_ONCE(atomic_dec_return(&node->pending) < 0);
 }
 
 int ctxfd_node_cache_init(void)

@@ -131,6 +131,31 @@ bool ctxfd_teardown_alive(struct ctxfd_members *set)
 	return false;
 }
 
+/**
+ * ctxfd_teardown_count_left - how many members are still standing?
+ * @set: the members, in a teardown state
+ *
+ * Return: the number of members alive with no fatal signal on its way
+ * (after a SIGKILL phase: the ones it could not kill), spared ones
+ * excepted.
+ */
+unsigned int ctxfd_teardown_count_left(struct ctxfd_members *set)
+{
+	struct ctxfd_member *m = NULL;
+	unsigned int n = 0;
+
+	while ((m = ctxfd_members_next(set, m, false))) {
+		enum ctxfd_member_look look;
+
+		if (m->flags & CTXFD_MEMBER_SPARED)
+			continue;
+		look = ctxfd_member_look(m);
+		if (look == CTXFD_LOOK_RUNNING || look == CTXFD_LOOK_STOPPED)
+			n++;
+	}
+	return n;
+}
+
 /*
  * SIGSTOP every member not stopped yet, then wait until every member is
  * stopped, traced, dying or gone (or refused the stop), within bounds.

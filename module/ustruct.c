@@ -42,11 +42,5 @@ int ctxfd_copy_args(void *karg, size_t ksize, size_t ver0,
 int ctxfd_copy_out(void __user *uarg, unsigned int usize, const void *karg,
 		   size_t ksize)
 {
-	size_t size = min_t(size_t, usize, ksize);
-
-	if (copy_to_user(uarg, karg, size))
-		return -EFAULT;
-	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
-		return -EFAULT;
-	return 0;
+	return copy_struct_to_user(uarg, usize, karg, ksize, NULL);
 }

@@ -1228,6 +1228,62 @@ TEST_F(att, init_is_refused)
 	EXPECT_EQ(0, t_nr_attached(self->root));
 }
 
+/*
+ * In a new pid namespace, as its PID 1 (a container's init): attaching
+ * itself is refused, except with DESCENDANTS_ONLY, which spares it and
+ * reaches the rest of the namespace. Returns 0 or the failed step.
+ */
+static int pid1_attaches_itself(void *arg)
+{
+	int dev, ctx, step = 0, st;
+	pid_t child;
+
+	CK(getpid() == 1);
+	CK((dev = open(CTXFD_DEVICE, O_RDWR | O_CLOEXEC)) >= 0);
+	CK((ctx = t_new(dev, 0)) >= 0);
+	CK(t_attach(ctx, 1, SIGTERM, 0, 0) == -1);
+	CK(errno == EPERM);
+	CK(t_attach(ctx, 1, SIGKILL, 0, CTXFD_ATTACH_DESCENDANTS) == -1);
+	CK(errno == EPERM);
+	CK(t_nr_attached(ctx) == 0);
+	CK(t_attach(ctx, 1, SIGKILL, 0, CTXFD_ATTACH_DESCENDANTS_ONLY) == 0);
+	CK(t_nr_attached(ctx) == 1);
+	child = fork();
+	if (child == 0) {
+		close(ctx);
+		close(dev);
+		forever();
+	}
+	CK(child > 0);
+	CK(t_cancel(ctx, 0, NULL) == 0);
+	/* The rest of the namespace is killed; PID 1 is still here. */
+	CK(waitpid(child, &st, 0) == child);
+	CK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	close(ctx);
+	close(dev);
+	return 0;
+}
+
+TEST_F(att, pid_namespace_init_attaches_itself_descendants_only)
+{
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pid_t init;
+
+		child_init();
+		/* Our children are born in the new namespace, not we. */
+		if (unshare(CLONE_NEWPID))
+			_exit(99);
+		init = fork();
+		if (init == 0)
+			_exit(pid1_attaches_itself(NULL));
+		_exit(init < 0 ? 98 : t_wait_status(init));
+	}
+	EXPECT_EQ(0, t_wait_status(pid));
+}
+
 TEST_F(att, kthread_is_refused)
 {
 	char comm[64];
@@ -1337,6 +1393,32 @@ TEST_F(att, fd_that_is_not_a_pidfd_is_refused)
 	close(null);
 	close(proc);
 	close(procpid);
+}
+
+/*
+ * An O_PATH file reopened from a pidfd (through /proc/self/fd) names the
+ * same pidfs inode on 6.9+ but is no pidfd: the kernel's pidfd_pid()
+ * refuses it, and so does ctxfd (it takes the file with fget(), which
+ * never returns O_PATH files; module/compat.h).
+ */
+TEST_F(att, o_path_reopen_of_a_pidfd_is_refused)
+{
+	pid_t pid = SLEEPER(self);
+	int pidfd = t_pidfd_open(pid);
+	char path[64];
+	int opath;
+
+	ASSERT_LE(0, pidfd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pidfd);
+	opath = open(path, O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, opath) TH_LOG("O_PATH open of %s: %s", path, strerror(errno));
+	EXPECT_REFUSED(self, EBADF, t_attach_pidfd(self->root, pid, opath,
+						   SIGTERM, 0, 0));
+	/* The pidfd itself still works. */
+	EXPECT_EQ(0, t_attach_pidfd(self->root, pid, pidfd, SIGTERM, 0, 0));
+	EXPECT_EQ(1, t_nr_attached(self->root));
+	close(opath);
+	close(pidfd);
 }
 
 TEST_F(att, closed_or_negative_fd_is_refused)

@@ -113,8 +113,11 @@ struct ctxfd_cause {
  * @deadline_cause: the cause recorded when the deadline fires (Go's
  *	WithDeadlineCause). All zero without a deadline.
  * @key: pointer to the key of the value binding (CTXFD_CREATE_VALUE).
- * @value: pointer to the value of the binding; may be 0 if @value_len
- *	is 0, which binds "no value" and shadows older bindings of @key.
+ * @value: pointer to the value of the binding. With @value_len 0, a
+ *	value of 0 binds nil (Go's nil: "no value", which shadows older
+ *	bindings of @key) and any other value binds the empty value ""
+ *	(the pointer is not read). Kernels before the empty value refuse a
+ *	non-zero @value with @value_len 0 (EINVAL).
  * @key_len: 1 .. the max_key_len module parameter (E2BIG above).
  * @value_len: 0 .. the max_value_len module parameter (E2BIG above).
  *
@@ -337,12 +340,22 @@ struct ctxfd_info {
  * @key_len: length of the key, 1 .. max_key_len.
  * @value_len: in: size of the @value buffer; out: length of the value.
  * @owner_id: out: id of the context that holds the binding found.
+ * @result_flags: out: CTXFD_LOOKUP_NIL or CTXFD_LOOKUP_VALUE, saying
+ *	which the binding found is; ignored on input.
+ * @__reserved: must be zero.
  *
  * Walks from the context towards the root and returns the nearest binding
- * of @key: 0 and the value, ENOENT if there is none. A binding with an
- * empty value is found like any other (@value_len 0): it is Go's nil and
- * shadows older bindings. If the buffer is too small, ERANGE and
- * @value_len says how much is needed.
+ * of @key: 0 and the value, ENOENT if there is none. A nil binding (see
+ * struct ctxfd_create) is found like any other, with @value_len 0 and
+ * CTXFD_LOOKUP_NIL: it shadows older bindings, and to Go's ctx.Value()
+ * it means "no value". An empty value "" has @value_len 0 and
+ * CTXFD_LOOKUP_VALUE. If the buffer is too small, ERANGE and @value_len
+ * says how much is needed (@result_flags and @owner_id are filled too).
+ *
+ * Callers of the first size (%CTXFD_LOOKUP_SIZE_VER0, 40 bytes) get no
+ * @result_flags and cannot tell nil from "". A kernel that predates
+ * @result_flags zero-fills it for larger callers: neither flag set means
+ * that every empty binding is nil (such kernels cannot bind "").
  */
 struct ctxfd_lookup {
 	__u64 flags;
@@ -351,9 +364,18 @@ struct ctxfd_lookup {
 	__u32 key_len;
 	__u32 value_len;
 	__u64 owner_id;
+	__u32 result_flags;
+	__u32 __reserved;
 };
 
 #define CTXFD_LOOKUP_SIZE_VER0	40
+#define CTXFD_LOOKUP_SIZE_VER1	48	/* @result_flags */
+
+/* Bits of struct ctxfd_lookup::result_flags: exactly one is set. */
+/** CTXFD_LOOKUP_NIL - the binding found is nil (Go's nil). */
+#define CTXFD_LOOKUP_NIL	(1U << 0)
+/** CTXFD_LOOKUP_VALUE - the binding found has a value, maybe "". */
+#define CTXFD_LOOKUP_VALUE	(1U << 1)
 
 /** CTXFD_ATTACH_DESCENDANTS - also signal every descendant process. */
 #define CTXFD_ATTACH_DESCENDANTS	(1ULL << 0)
