@@ -290,6 +290,7 @@ struct ctxfd_watch {
  * @td_killed: processes they had to send SIGKILL to.
  * @td_left: processes of theirs still alive (for a finished teardown:
  *	alive when it gave up, e.g. processes the attacher may not kill).
+ * @__reserved2: zero.
  * @td_duration_ns: from the first fire until the last of their processes
  *	exited (until now while some are running).
  *
