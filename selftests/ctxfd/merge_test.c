@@ -686,6 +686,44 @@ TEST_F(merge, released_merge_is_detached_and_its_charges_given_back)
 	EXPECT_EQ(before, t_charged(getuid()));
 }
 
+/*
+ * A merged context counts once as pending on each parent, as a child
+ * does (its first parent too, once): a done parent is drained only
+ * when the merged context is gone.
+ */
+TEST_F(merge, a_parent_is_drained_only_once_its_merged_context_is_released)
+{
+	int fds[2] = { self->a, self->b };
+	struct pollfd p = { .fd = self->a, .events = POLLPRI };
+	struct ctxfd_info i;
+	int m;
+
+	m = t_merge_on(self->dev, CTXFD_MERGE_ANY, fds, 2, 0);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, t_info(self->a, &i));
+	ASSERT_TRUE(i.mask & CTXFD_INFO_DRAIN);
+	EXPECT_EQ(1, i.nr_pending);
+	ASSERT_EQ(0, t_info(self->b, &i));
+	EXPECT_EQ(1, i.nr_pending);
+
+	ASSERT_EQ(0, t_cancel(self->a, 0, NULL));
+	ASSERT_EQ(0, t_info(m, &i));
+	EXPECT_TRUE(i.flags & CTXFD_INFO_DONE);
+	ASSERT_EQ(0, t_info(self->a, &i));
+	EXPECT_FALSE(i.flags & CTXFD_INFO_DRAINED);
+	EXPECT_EQ(1, i.nr_pending);
+	EXPECT_EQ(0, poll(&p, 1, 0));
+
+	close(m);
+	EXPECT_EQ(1, poll(&p, 1, 5000));
+	EXPECT_TRUE(p.revents & POLLPRI);
+	ASSERT_EQ(0, t_info(self->a, &i));
+	EXPECT_TRUE(i.flags & CTXFD_INFO_DRAINED);
+	EXPECT_EQ(0, i.nr_pending);
+	ASSERT_EQ(0, t_info(self->b, &i));
+	EXPECT_EQ(0, i.nr_pending);
+}
+
 TEST_F(merge, a_merge_with_64_parents_is_charged_more_than_one_unit)
 {
 	int fds[CTXFD_MERGE_MAX_PARENTS], i, m;
