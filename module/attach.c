@@ -167,7 +167,7 @@ static void ctxfd_attach_release(struct ctxfd_attachment *att)
 	ctxfd_members_on_empty(att->members, NULL, NULL);
 	ctxfd_attach_unwait(att);
 	cancel_work_sync(&att->exit_work);
-	/* We run in kill_work or fire_work: drop a kick queued meanwhile. */
+	/* We run in kill_work: drop a kick queued meanwhile. */
 	cancel_delayed_work(&att->kill_work);
 	ctxfd_report_end(att->node);
 	ctxfd_attach_free(att);
@@ -230,22 +230,22 @@ static void ctxfd_attach_kill(struct ctxfd_attachment *att)
 			 ctxfd_teardown_count_left(att->members));
 }
 
-/* Wait for every process to exit, then end; or end now. */
-static void ctxfd_attach_wait_exits(struct ctxfd_attachment *att)
-{
-	att->phase = CTXFD_ATTACH_WAIT;
-	att->poll = CTXFD_GRACE_POLL_MIN;
-	ctxfd_members_on_empty(att->members, ctxfd_attach_kick, att);
-	if (!ctxfd_attach_wait(att, jiffies + CTXFD_GRACE_POLL_MAX))
-		ctxfd_attach_release(att);
-}
-
+/*
+ * kill_work: from the moment fire_work queues it, it alone runs the
+ * teardown and ends the attachment. A work item never runs on two CPUs
+ * at once, so the fields the fire path owns (@phase, @poll, @kill_at)
+ * need no lock, and a kick (from the exit probe or the exit work) only
+ * makes it run again, never alongside itself: ending the attachment from
+ * anywhere else while a kick had it running would free it twice.
+ */
 static void ctxfd_attach_kill_work(struct work_struct *work)
 {
 	struct ctxfd_attachment *att = container_of(to_delayed_work(work),
 						    struct ctxfd_attachment,
 						    kill_work);
 
+	/* Kicked when the last member exits; set again on every run. */
+	ctxfd_members_on_empty(att->members, ctxfd_attach_kick, att);
 	if (att->phase == CTXFD_ATTACH_GRACE) {
 		/* Until the grace period ends, or nobody is left to kill. */
 		if (time_before(jiffies, att->kill_at) &&
@@ -253,13 +253,15 @@ static void ctxfd_attach_kill_work(struct work_struct *work)
 			return;
 		if (ctxfd_teardown_alive(att->members))
 			ctxfd_attach_kill(att);
-		ctxfd_attach_wait_exits(att);
-		return;
+		/* Then wait for every exit. */
+		att->phase = CTXFD_ATTACH_WAIT;
+		att->poll = CTXFD_GRACE_POLL_MIN;
 	}
 	if (!ctxfd_attach_wait(att, jiffies + CTXFD_GRACE_POLL_MAX))
 		ctxfd_attach_release(att);
 }
 
+/* Signal (or kill), then hand the attachment over to kill_work. */
 static void ctxfd_attach_fire_work(struct work_struct *work)
 {
 	struct ctxfd_attachment *att = container_of(work,
@@ -270,6 +272,7 @@ static void ctxfd_attach_fire_work(struct work_struct *work)
 	/* From now on members stay in the set when they exit. */
 	ctxfd_members_set_state(att->members, CTXFD_MEMBERS_FIRING);
 	ctxfd_report_fire(att->node);
+	att->phase = CTXFD_ATTACH_WAIT;
 	if (att->signal == SIGKILL) {
 		ctxfd_attach_kill(att);
 	} else {
@@ -279,14 +282,11 @@ static void ctxfd_attach_fire_work(struct work_struct *work)
 		if (att->grace) {
 			att->phase = CTXFD_ATTACH_GRACE;
 			att->kill_at = jiffies + att->grace;
-			att->poll = CTXFD_GRACE_POLL_MIN;
-			ctxfd_members_on_empty(att->members, ctxfd_attach_kick,
-					       att);
-			if (ctxfd_attach_wait(att, att->kill_at))
-				return;
 		}
 	}
-	ctxfd_attach_wait_exits(att);
+	att->poll = CTXFD_GRACE_POLL_MIN;
+	/* Last: kill_work may end the attachment at once. */
+	queue_delayed_work(ctxfd_wq, &att->kill_work, 0);
 }
 
 static void ctxfd_attach_exit_work(struct work_struct *work)

@@ -402,8 +402,11 @@ static int attachments_count_against_cap(void *arg)
 	T_FAIL_IF(dev < 0, 1, "open");
 	root = t_new(dev, 0);
 	T_FAIL_IF(root < 0, 2, "NEW");
-	/* cap - 2 nodes: room for exactly one attachment. */
-	leaf = chain(root, c->cap - 2, &made);
+	/*
+	 * cap - 3 nodes: room for exactly one attachment of one process (a
+	 * unit for the attachment, one for its first 8 members).
+	 */
+	leaf = chain(root, c->cap - 3, &made);
 	T_FAIL_IF(leaf < 0, 3, "chain");
 	victim = fork();
 	T_FAIL_IF(victim < 0, 4, "fork");
