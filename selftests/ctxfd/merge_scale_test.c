@@ -17,8 +17,10 @@
  *    every charge given back at the end.
  *
  * Sizes follow CTXFD_SCALE_N like scale_test (default 100 000: chains
- * and trees of N / 10 = 10 000), round counts CTXFD_RACE_ROUNDS (a
- * percentage), so that the debug kernel's lane runs a fifth.
+ * and trees of N / 10 = 10 000; the fan-in's 64 trees shrink with the
+ * square of the fraction, see fanin_len()), round counts
+ * CTXFD_RACE_ROUNDS (a percentage), so that the debug kernel's lane runs
+ * a fifth of the chains, a 25th of the fan-in and a fifth of the rounds.
  */
 #include "kselftest_harness.h"
 #include "ctxfd_test.h"
@@ -35,6 +37,20 @@ static int scale_len(void)
 
 	n = n >= 40 ? n / 10 : 10000;
 	return n < 10000 ? n : 10000;
+}
+
+/*
+ * The fan-in's trees: 10 000 nodes each by default, like the chains, but
+ * scaled down with the square of CTXFD_SCALE_N's fraction (the debug
+ * lane's 20 000 gives 400 per tree): 64 trees make it the largest build
+ * here, and creating a context on the debug kernel costs ~50 times more.
+ */
+static int fanin_len(void)
+{
+	long n = scale_len();
+
+	n = n * n / 10000;
+	return n >= 10 ? (int)n : 10;
 }
 
 static int rounds(int base)
@@ -262,9 +278,10 @@ TEST_F_TIMEOUT(mscale, fan_in_of_64_trees_of_10000_nodes, 900)
 	int roots[NR_FANIN], leaves[NR_FANIN], any, all, any_child, i, k;
 	int order[NR_FANIN];
 	struct ctxfd_info info;
+	int len = fanin_len();
 	__u64 start;
 
-	need_nodes(_metadata, self, (long long)NR_FANIN * self->n + 1024);
+	need_nodes(_metadata, self, (long long)NR_FANIN * len + 1024);
 	start = t_now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < NR_FANIN; i++) {
 		int prev;
@@ -273,7 +290,7 @@ TEST_F_TIMEOUT(mscale, fan_in_of_64_trees_of_10000_nodes, 900)
 		ASSERT_LE(0, roots[i]);
 		prev = roots[i];
 		/* A chain held by its leaf: the tree keeps two fds. */
-		for (k = 1; k < self->n; k++) {
+		for (k = 1; k < len; k++) {
 			int fd = t_child(prev, CTXFD_CREATE_NO_CANCEL_ON_CLOSE);
 
 			ASSERT_LE(0, fd) TH_LOG("tree %d node %d: %s", i, k,
@@ -284,7 +301,7 @@ TEST_F_TIMEOUT(mscale, fan_in_of_64_trees_of_10000_nodes, 900)
 		}
 		leaves[i] = prev;
 	}
-	TH_LOG("built %d trees of %d nodes in %.0f ms", NR_FANIN, self->n,
+	TH_LOG("built %d trees of %d nodes in %.0f ms", NR_FANIN, len,
 	       ms_since(start));
 
 	any = t_merge(self->dev, CTXFD_MERGE_ANY, roots, NR_FANIN, 0);
