@@ -16,6 +16,8 @@
  *   WithTimeoutCause(p, d, c)       ctx_with_timeout_cause(p, d, code, msg, ...)
  *   WithValue(p, k, v)              ctx_with_value(p, key, val, len, &ctx)
  *   WithoutCancel(p)                ctx_without_cancel(p, &ctx)
+ *   (AfterFunc merge; JS any())     ctx_with_any(parents, n, &ctx, &cancel)
+ *   (none)                          ctx_with_all(parents, n, &ctx, &cancel)
  *   AfterFunc(ctx, f) -> stop       ctx_after_func(ctx, fn, arg, &stop)
  *                                   ctx_after_func_full(..., destroy, &stop)
  *   stop()                          ctx_stop(stop)
@@ -180,6 +182,37 @@ int ctx_with_timeout_cause(ctx_t *parent, ctx_duration_t timeout,
 int ctx_with_value(ctx_t *parent, const char *key, const void *val,
 		   size_t len, ctx_t **ctx);
 int ctx_without_cancel(ctx_t *parent, ctx_t **ctx);
+
+/* ---- Several parents (since 1.1) ------------------------------------- */
+
+/** The most parents ctx_with_any() and ctx_with_all() take. */
+#define CTX_MAX_PARENTS		64
+
+/*
+ * A context with the @n contexts of @parents (1 .. CTX_MAX_PARENTS) as its
+ * parents, which may live in different trees and processes; a cancel
+ * handle as with ctx_with_cancel() (it also takes a cause, as
+ * ctx_cancel_cause() does for ctx_with_cancel_cause()). Values follow
+ * @parents[0]. The same object given twice counts once; two different
+ * objects on one kernel context are refused (-EINVAL).
+ *
+ * ctx_with_any(): done when the first parent is done, with its err and
+ * cause; deadline the earliest of the parents'. Background and TODO
+ * parents are never done and are ignored (but as @parents[0] they give
+ * the new context their values: none).
+ *
+ * ctx_with_all(): done when the last parent is done, with its err and
+ * cause; deadline the latest of the parents', none if one has none (and
+ * never done through its parents if one is Background or TODO).
+ *
+ * Born done if that already holds. The kernel makes it done before the
+ * cancel that made its parent done returns; releasing it detaches it from
+ * its parents. See ctx_with_any(3).
+ */
+int ctx_with_any(ctx_t *const *parents, size_t n, ctx_t **ctx,
+		 ctx_cancel_t **cancel);
+int ctx_with_all(ctx_t *const *parents, size_t n, ctx_t **ctx,
+		 ctx_cancel_t **cancel);
 
 /* ---- Cancel handles --------------------------------------------------- */
 

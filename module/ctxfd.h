@@ -19,7 +19,9 @@
  *                       ->children, ->sibling, ->nr_children,
  *                       ->cancel_files, ->attachments, ->nr_attached,
  *                       the active -> done transition, and the state of
- *                       every attachment of the tree's nodes (attach.c).
+ *                       every attachment of the tree's nodes (attach.c);
+ *                       ->merge_links of its nodes and ->merge_work
+ *                       (merge.c), and ->remaining of a merged root.
  *  node->wqh.lock       the wait queue, and publication of ->err: done is
  *                       published under it, then pollers are woken with
  *                       wake_up_locked_poll() (eventfd's pattern).
@@ -43,6 +45,21 @@
  * both); set->lock, then a member bucket lock; set->lock is never taken
  * with tree->lock held, nor the other way round. No two tree locks are
  * ever held at once, nor two set locks.
+ *
+ * Merged contexts (merge.c) cross trees without nesting tree locks: a
+ * merged context is the root of a tree of its own, and each of its
+ * parents holds a merge link to it on ->merge_links. Finishing a parent
+ * (under its tree lock) only moves its links to its tree's ->merge_work;
+ * whoever releases that tree lock with ctxfd_tree_unlock() takes them
+ * along and, with no lock held, applies each link under the merged
+ * context's tree lock alone. Canceling a merged context there queues its
+ * own subtree's links on its tree: the cascade is a loop over a work
+ * list, never a recursion, and never holds two tree locks. So every path
+ * that may finish a node under a tree lock releases that lock with
+ * ctxfd_tree_unlock(), in the thread that started the cancellation, and
+ * the cancel has reached every merged context downstream before it
+ * returns. Releasing a merged context takes its parents' tree locks one
+ * after the other (ctxfd_merge_release()).
  *
  * Lockless protocols (node.c):
  *  - ->err is written once, with smp_store_release() under tree->lock and
@@ -118,10 +135,13 @@
  * struct ctxfd_tree - lock domain of one cancellation tree
  * @lock: see "Locking" above.
  * @ref: one reference per node of the tree; freed with the last node.
+ * @merge_work: merge links of nodes finished under @lock, waiting to be
+ *	applied; empty whenever @lock is free (see ctxfd_tree_unlock()).
  */
 struct ctxfd_tree {
 	struct mutex lock;
 	refcount_t ref;
+	struct list_head merge_work;
 };
 
 /**
@@ -253,14 +273,38 @@ enum ctxfd_kind {
 	CTXFD_KIND_CANCEL,		/* WithCancel / WithDeadline / root */
 	CTXFD_KIND_VALUE,		/* WithValue: watch-only, follows parent */
 	CTXFD_KIND_WITHOUT_CANCEL,	/* WithoutCancel: never done */
+	CTXFD_KIND_MERGE,		/* several parents: a tree of its own */
 };
+
+/* Kinds that have a tree of their own although they have a parent. */
+static inline bool ctxfd_kind_own_tree(u8 kind)
+{
+	return kind == CTXFD_KIND_WITHOUT_CANCEL || kind == CTXFD_KIND_MERGE;
+}
+
+/* Kinds created with a cancel-capable fd (and canceled on its close). */
+static inline bool ctxfd_kind_cancelable(u8 kind)
+{
+	return kind == CTXFD_KIND_CANCEL || kind == CTXFD_KIND_MERGE;
+}
+
+/*
+ * Kinds whose ->parent counts them in its pending count. WithoutCancel
+ * nodes are not canceled with their parent; a merged node is counted on
+ * every parent by its merge links instead (merge.c).
+ */
+static inline bool ctxfd_kind_pends_parent(u8 kind)
+{
+	return kind != CTXFD_KIND_WITHOUT_CANCEL && kind != CTXFD_KIND_MERGE;
+}
 
 /**
  * struct ctxfd_node - one context
  * @tree: lock domain; immutable; holds a tree reference.
  * @parent: immutable; holds a reference on the parent; NULL for a root.
  *	Kept after the node is done and unlinked, for value lookups and the
- *	parent id (Go keeps it too).
+ *	parent id (Go keeps it too). A merged node's first parent: lookups
+ *	follow it.
  * @children: active children linked under this node (weak links).
  *	Under @tree->lock. Only active nodes are ever linked.
  * @sibling: entry in @parent->children; empty when unlinked. Under
@@ -295,9 +339,14 @@ enum ctxfd_kind {
  * @nr_attached: number of entries on @attachments. Under @tree->lock.
  * @user: who is charged for the node.
  * @charge: units charged to @user (user.c); immutable.
+ * @merge_links: links of merged nodes this node is a parent of (weak, like
+ *	@children: a link belongs to its merged node). Under @tree->lock.
+ * @merge: the parents of a merged node (CTXFD_KIND_MERGE), else NULL;
+ *	set before the node is linked, then immutable; owned.
  * @pending: what keeps the node, once done, from being drained: live
  *	child nodes (WithoutCancel ones excepted: they are not canceled
- *	with it) and live attachments (until their processes have exited).
+ *	with it), live attachments (until their processes have exited)
+ *	and live merged nodes (one per merge link: merge.c).
  *	Atomic: children are freed without the tree lock.
  * @drained: done and nothing pending; final. Written once under
  *	@wqh.lock, which publishes it like @err (the fd then polls
@@ -331,6 +380,8 @@ struct ctxfd_node {
 	unsigned int nr_attached;
 	struct ctxfd_user *user;
 	unsigned int charge;
+	struct list_head merge_links;
+	struct ctxfd_merged *merge;
 	atomic_t pending;
 	bool drained;
 	struct ctxfd_report *report;
@@ -372,8 +423,11 @@ void ctxfd_node_link(struct ctxfd_node *node);
 void ctxfd_node_get(struct ctxfd_node *node);
 void ctxfd_node_put(struct ctxfd_node *node);
 void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why);
+void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
+			u8 via);
 void ctxfd_cancel(struct ctxfd_node *node, const struct ctxfd_why *why);
 void ctxfd_node_cancel_file_closed(struct ctxfd_node *node);
+void ctxfd_node_why(const struct ctxfd_node *node, struct ctxfd_why *why);
 void ctxfd_node_pend(struct ctxfd_node *node);
 void ctxfd_node_unpend(struct ctxfd_node *node);
 
@@ -429,6 +483,7 @@ void ctxfd_debugfs_exit(void);
 int ctxfd_deadline_check(const struct ctxfd_create *args);
 int ctxfd_deadline_prepare(struct ctxfd_node *node,
 			   const struct ctxfd_create *args);
+ktime_t ctxfd_to_mono(ktime_t t, clockid_t clockid);
 bool ctxfd_deadline_passed(const struct ctxfd_node *node);
 void ctxfd_deadline_start(struct ctxfd_node *node);
 void ctxfd_deadline_stop(struct ctxfd_node *node);
@@ -597,6 +652,75 @@ static inline bool ctxfd_pid_exited(struct pid *pid)
 	rcu_read_unlock();
 	return exited;
 }
+
+/**
+ * struct ctxfd_merge_link - one parent of a merged node (merge.c)
+ * @entry: where the link is, which says who owns it (below).
+ * @parent: the parent; holds a reference (as a child holds its parent's)
+ *	and one pending count on it; immutable.
+ * @merged: the merged node; NO reference: the merged node owns its links,
+ *	and a parent that keeps its merged nodes alive would leak every
+ *	merge of a long-lived parent (.NET's linked token sources).
+ *
+ * The link lives in its merged node's struct ctxfd_merged. @entry is, at
+ * every step, on exactly one list or on none (points to itself):
+ *  1. none: ctxfd_ioctl_merge() builds it; it is not yet published;
+ *  2. on @parent->merge_links, under @parent's tree lock: published; the
+ *     parent is active;
+ *  3. on @parent's tree's ->merge_work, then on a drainer's local work
+ *     list: the parent finished (ctxfd_merge_parent_done(), under the
+ *     parent's tree lock) and took a reference on @merged for it, which
+ *     the drainer (ctxfd_merge_drain()) drops once done with the link;
+ *  4. none again, for good: the drainer is done, or the parent finished
+ *     when @merged was already being freed (no reference to take). The
+ *     last write to @entry is a release, and the writer touches the link
+ *     no more.
+ * When @merged is freed nobody holds a reference to it, so no link is
+ * in state 3: ctxfd_merge_release() takes each link still in state 2 off
+ * its parent's list, under that parent's tree lock alone, and skips the
+ * lock for a link it sees in state 4 (acquire). The parent references
+ * are dropped by ctxfd_node_put()'s loop, not by recursion.
+ */
+struct ctxfd_merge_link {
+	struct list_head entry;
+	struct ctxfd_node *parent;
+	struct ctxfd_node *merged;
+};
+
+/**
+ * struct ctxfd_merged - the parents of a merged node (merge.c)
+ * @next_put: in ctxfd_node_put()'s stack of freed merged nodes whose
+ *	parent references are still to be dropped.
+ * @mode: CTXFD_MERGE_ANY or CTXFD_MERGE_ALL; immutable.
+ * @nr: number of @links, 1 .. CTXFD_MERGE_MAX_PARENTS; immutable.
+ * @remaining: CTXFD_MERGE_ALL: parents not yet counted as done. Under the
+ *	merged node's tree lock.
+ * @put_pos: the next link whose parent ctxfd_node_put() drops.
+ * @links: one per parent, in the order given; @links[0].parent is also
+ *	the node's ->parent.
+ *
+ * Owned by its merged node, freed after it, by ctxfd_node_put().
+ */
+struct ctxfd_merged {
+	struct ctxfd_merged *next_put;
+	u32 mode;
+	u32 nr;
+	u32 remaining;
+	u32 put_pos;
+	struct ctxfd_merge_link links[];
+};
+
+/* merge.c */
+long ctxfd_ioctl_merge(void __user *uarg, unsigned int usize);
+long ctxfd_ioctl_parents(struct ctxfd_node *node, void __user *uarg,
+			 unsigned int usize);
+void ctxfd_merge_parent_done(struct ctxfd_node *node);
+void ctxfd_tree_unlock(struct ctxfd_tree *tree);
+void ctxfd_merge_release(struct ctxfd_node *node,
+			 struct ctxfd_merged **stack);
+struct ctxfd_node *ctxfd_merge_next_put(struct ctxfd_merged **stack);
+void ctxfd_merge_show_fdinfo(struct seq_file *m, struct ctxfd_node *node);
+u64 ctxfd_merge_info_flags(const struct ctxfd_node *node);
 
 /* file.c */
 extern const struct file_operations ctxfd_fops;

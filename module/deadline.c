@@ -25,8 +25,15 @@ static ktime_t ctxfd_clock_now(clockid_t clockid)
 	return clockid == CLOCK_BOOTTIME ? ktime_get_boottime() : ktime_get();
 }
 
-/* @t on @clockid, as a CLOCK_MONOTONIC time (at the current offset). */
-static ktime_t ctxfd_to_mono(ktime_t t, clockid_t clockid)
+/**
+ * ctxfd_to_mono - a deadline as a CLOCK_MONOTONIC time
+ * @t: the deadline
+ * @clockid: its clock, CLOCK_MONOTONIC or CLOCK_BOOTTIME
+ *
+ * Return: @t at the current offset between the two clocks, so that
+ * deadlines on different clocks compare.
+ */
+ktime_t ctxfd_to_mono(ktime_t t, clockid_t clockid)
 {
 	if (clockid == CLOCK_BOOTTIME)
 		return ktime_sub(t, ktime_mono_to_any(0, TK_OFFS_BOOT));
@@ -110,7 +117,8 @@ int ctxfd_deadline_prepare(struct ctxfd_node *node,
 	struct ctxfd_msg *msg;
 	ktime_t own;
 
-	if (parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL) {
+	/* A merged node's inherited deadline comes from merge.c. */
+	if (parent && !ctxfd_kind_own_tree(node->kind)) {
 		node->deadline = parent->deadline;
 		node->clockid = parent->clockid;
 	}

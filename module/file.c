@@ -20,6 +20,7 @@ static const char *const ctxfd_kind_names[] = {
 	[CTXFD_KIND_CANCEL] = "cancel",
 	[CTXFD_KIND_VALUE] = "value",
 	[CTXFD_KIND_WITHOUT_CANCEL] = "without-cancel",
+	[CTXFD_KIND_MERGE] = "merge",
 };
 
 static int ctxfd_release(struct inode *inode, struct file *file)
@@ -175,10 +176,11 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "ctxfd-rights:\t%s\n",
 		   (file->f_mode & FMODE_WRITE) ? "cancel" : "watch");
 	seq_printf(m, "ctxfd-cancel-on-close:\t%s\n",
-		   node->kind == CTXFD_KIND_CANCEL && !node->no_cancel_on_close ?
+		   ctxfd_kind_cancelable(node->kind) && !node->no_cancel_on_close ?
 		   "yes" : "no");
 	seq_printf(m, "ctxfd-children:\t%u\n", nr_children);
 	seq_printf(m, "ctxfd-attached:\t%u\n", READ_ONCE(node->nr_attached));
+	ctxfd_merge_show_fdinfo(m, node);
 	seq_printf(m, "ctxfd-pending:\t%d\n", atomic_read(&node->pending));
 	seq_printf(m, "ctxfd-drained:\t%s\n",
 		   READ_ONCE(node->drained) ? "yes" : "no");

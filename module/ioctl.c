@@ -212,6 +212,7 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 		info.flags |= CTXFD_INFO_WITHOUT_CANCEL;
 	if (node->timer)
 		info.flags |= CTXFD_INFO_OWN_TIMER;
+	info.flags |= ctxfd_merge_info_flags(node);
 	if (node->deadline != KTIME_MAX) {
 		info.flags |= CTXFD_INFO_HAS_DEADLINE;
 		info.deadline_ns = ktime_to_ns(node->deadline);
@@ -264,6 +265,10 @@ long ctxfd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ctxfd_ioctl_lookup(file->private_data, uarg, usize);
 	case CTXFD_IOC_BASE(CTXFD_IOC_ATTACH):
 		return ctxfd_ioctl_attach(file->private_data, uarg, usize);
+	case CTXFD_IOC_BASE(CTXFD_IOC_MERGE):
+		return ctxfd_ioctl_merge(uarg, usize);
+	case CTXFD_IOC_BASE(CTXFD_IOC_PARENTS):
+		return ctxfd_ioctl_parents(file->private_data, uarg, usize);
 	default:
 		return -ENOTTY;
 	}
@@ -272,17 +277,19 @@ long ctxfd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 /**
  * ctxfd_dev_ioctl - unlocked_ioctl of /dev/ctxfd
  * @file: the control device
- * @cmd: only CTXFD_IOC_NEW
- * @arg: pointer to struct ctxfd_create in userspace
+ * @cmd: CTXFD_IOC_NEW or CTXFD_IOC_MERGE
+ * @arg: pointer to struct ctxfd_create or struct ctxfd_merge in userspace
  *
- * Return: a new root context fd, or a negative errno; -ENOTTY for
- * anything but CTXFD_IOC_NEW.
+ * Return: a new context fd, or a negative errno; -ENOTTY for anything
+ * else.
  */
 long ctxfd_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	switch (CTXFD_IOC_BASE(cmd)) {
 	case CTXFD_IOC_BASE(CTXFD_IOC_NEW):
 		return ctxfd_ioctl_create(NULL, (void __user *)arg, _IOC_SIZE(cmd));
+	case CTXFD_IOC_BASE(CTXFD_IOC_MERGE):
+		return ctxfd_ioctl_merge((void __user *)arg, _IOC_SIZE(cmd));
 	default:
 		return -ENOTTY;
 	}

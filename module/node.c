@@ -31,6 +31,7 @@ static struct ctxfd_tree *ctxfd_tree_alloc(void)
 		return NULL;
 	mutex_init(&tree->lock);
 	refcount_set(&tree->ref, 1);
+	INIT_LIST_HEAD(&tree->merge_work);
 	return tree;
 }
 
@@ -75,7 +76,7 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	if (!node)
 		goto nomem;
 
-	if (!parent || kind == CTXFD_KIND_WITHOUT_CANCEL) {
+	if (!parent || ctxfd_kind_own_tree(kind)) {
 		tree = ctxfd_tree_alloc();
 		if (!tree) {
 			kmem_cache_free(ctxfd_node_cache, node);
@@ -91,12 +92,13 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 		ctxfd_node_get(parent);
 		node->parent = parent;
 		/* A descendant keeps its ancestors from being drained. */
-		if (kind != CTXFD_KIND_WITHOUT_CANCEL)
+		if (ctxfd_kind_pends_parent(kind))
 			ctxfd_node_pend(parent);
 	}
 	INIT_LIST_HEAD(&node->children);
 	INIT_LIST_HEAD(&node->sibling);
 	INIT_LIST_HEAD(&node->attachments);
+	INIT_LIST_HEAD(&node->merge_links);
 	init_waitqueue_head(&node->wqh);
 	refcount_set(&node->ref, 1);
 	node->depth = depth;
@@ -187,6 +189,9 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 
 	ctxfd_deadline_stop(node);
 	ctxfd_attach_fire(node);
+	/* Merged nodes are reached once the tree lock is released. */
+	if (!list_empty(&node->merge_links))
+		ctxfd_merge_parent_done(node);
 
 	/*
 	 * Pairs with the barrier of atomic_dec_and_test() in
@@ -198,9 +203,14 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 		ctxfd_node_drain(node);
 }
 
-/* What @node is done with: a child born under it, done, gets the same. */
-static void ctxfd_node_why(const struct ctxfd_node *node,
-			   struct ctxfd_why *why)
+/**
+ * ctxfd_node_why - what a done node is done with
+ * @node: a done node
+ * @why: filled in; borrows @node's references
+ *
+ * A child born under it, done, or a merged node done by it, gets the same.
+ */
+void ctxfd_node_why(const struct ctxfd_node *node, struct ctxfd_why *why)
 {
 	why->err = node->err;
 	why->code = node->cause_code;
@@ -240,10 +250,12 @@ static bool ctxfd_node_linked(struct ctxfd_node *node)
 }
 
 /**
- * __ctxfd_cancel - cancel a node and its whole subtree
+ * __ctxfd_cancel_via - cancel a node and its whole subtree
  * @top: the node to cancel
  * @why: err (ECANCELED or ETIMEDOUT), cause and origin; every canceled
  *	node takes references on the message and the origin
+ * @via: how the cancellation reached @top (CTXFD_VIA_*); its descendants
+ *	report CTXFD_VIA_ANCESTOR
  *
  * Caller holds @top->tree->lock. Does nothing if @top is already done:
  * the first cancel wins.
@@ -254,9 +266,11 @@ static bool ctxfd_node_linked(struct ctxfd_node *node)
  * deep or wide the subtree is. Every node of the subtree ends up done and
  * unlinked, and @top is unlinked from its parent. The tree mutex may be
  * held across cond_resched(); nothing here runs with interrupts off for
- * more than one node.
+ * more than one node. Merged nodes downstream are reached when the lock
+ * is released with ctxfd_tree_unlock().
  */
-void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why)
+void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
+			u8 via)
 {
 	struct ctxfd_node *node = top;
 	unsigned int batch = 0;
@@ -274,8 +288,7 @@ void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why)
 			node = child;
 			continue;
 		}
-		ctxfd_finish(node, why, node == top ? CTXFD_VIA_SELF :
-			     CTXFD_VIA_ANCESTOR);
+		ctxfd_finish(node, why, node == top ? via : CTXFD_VIA_ANCESTOR);
 		if (node == top)
 			break;
 		node = ctxfd_unlink(node);
@@ -289,17 +302,28 @@ void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why)
 }
 
 /**
+ * __ctxfd_cancel - cancel a node and its whole subtree, where it began
+ * @top: the node to cancel; caller holds its tree lock
+ * @why: err, cause and origin
+ */
+void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why)
+{
+	__ctxfd_cancel_via(top, why, CTXFD_VIA_SELF);
+}
+
+/**
  * ctxfd_cancel - cancel a node and its subtree, taking the tree lock
  * @node: the node
  * @why: err, cause and origin
  *
- * Returns once every node of the subtree is done and every poller woken.
+ * Returns once every node of the subtree, and every merged node it makes
+ * done, is done and every poller woken.
  */
 void ctxfd_cancel(struct ctxfd_node *node, const struct ctxfd_why *why)
 {
 	mutex_lock(&node->tree->lock);
 	__ctxfd_cancel(node, why);
-	mutex_unlock(&node->tree->lock);
+	ctxfd_tree_unlock(node->tree);
 }
 
 /**
@@ -314,8 +338,11 @@ void ctxfd_cancel(struct ctxfd_node *node, const struct ctxfd_why *why)
 void ctxfd_node_link(struct ctxfd_node *node)
 {
 	struct ctxfd_node *parent = node->parent;
-	/* WithoutCancel nodes start a tree of their own: no parent link. */
-	bool follows = parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL;
+	/*
+	 * WithoutCancel and merged nodes start a tree of their own: no parent
+	 * link (a merged node follows its parents through merge links).
+	 */
+	bool follows = parent && !ctxfd_kind_own_tree(node->kind);
 	struct ctxfd_why why;
 
 	mutex_lock(&node->tree->lock);
@@ -337,7 +364,7 @@ void ctxfd_node_link(struct ctxfd_node *node)
 		}
 		ctxfd_deadline_start(node);
 	}
-	mutex_unlock(&node->tree->lock);
+	ctxfd_tree_unlock(node->tree);
 }
 
 /**
@@ -371,7 +398,7 @@ void ctxfd_node_cancel_file_closed(struct ctxfd_node *node)
 			ctxfd_unlink(node);
 		}
 	}
-	mutex_unlock(&node->tree->lock);
+	ctxfd_tree_unlock(node->tree);
 }
 
 /*
@@ -379,17 +406,21 @@ void ctxfd_node_cancel_file_closed(struct ctxfd_node *node)
  * running and a cancel walk may still reach it through the parent's
  * children list, so: quiesce the timer first (both take the tree lock
  * we must not hold), then unlink under the tree lock if it is still
- * linked, then free.
+ * linked, then free. A merged node is detached from its parents, whose
+ * references go on @stack for ctxfd_node_put().
  */
-static void ctxfd_node_destroy(struct ctxfd_node *node)
+static void ctxfd_node_destroy(struct ctxfd_node *node,
+			       struct ctxfd_merged **stack)
 {
 	struct ctxfd_tree *tree = node->tree;
 
-	/* Children and attachments hold references: there are none. */
+	/* Children, attachments and merge links hold references: none. */
 	WARN_ON_ONCE(!list_empty(&node->children) ||
-		     !list_empty(&node->attachments));
+		     !list_empty(&node->attachments) ||
+		     !list_empty(&node->merge_links));
 
 	ctxfd_deadline_quiesce(node);
+	ctxfd_merge_release(node, stack);
 
 	/* Mostly unlinked already (canceled): then there is no lock to take. */
 	if (ctxfd_node_linked(node)) {
@@ -400,7 +431,7 @@ static void ctxfd_node_destroy(struct ctxfd_node *node)
 	}
 
 	/* Its parent may be drained now; the parent's reference is ours. */
-	if (node->parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL)
+	if (node->parent && ctxfd_kind_pends_parent(node->kind))
 		ctxfd_node_unpend(node->parent);
 	ctxfd_deadline_free(node);
 	ctxfd_value_free(node);
@@ -417,24 +448,28 @@ static void ctxfd_node_destroy(struct ctxfd_node *node)
  * @node: the node, or NULL
  *
  * Dropping a node drops its reference on its parent; a whole chain is
- * freed in this loop, never by recursion. Sleeps; must not be called with
- * a tree lock held.
+ * freed in this loop, never by recursion. A freed merged node's other
+ * parents wait on a stack that the same loop empties. Sleeps; must not
+ * be called with a tree lock held.
  */
 void ctxfd_node_put(struct ctxfd_node *node)
 {
+	struct ctxfd_merged *stack = NULL;
 	unsigned int batch = 0;
 
 	might_sleep();
-	while (node && refcount_dec_and_test(&node->ref)) {
-		struct ctxfd_node *parent = node->parent;
+	do {
+		while (node && refcount_dec_and_test(&node->ref)) {
+			struct ctxfd_node *parent = node->parent;
 
-		ctxfd_node_destroy(node);
-		node = parent;
-		if (++batch == CTXFD_RESCHED_BATCH) {
-			batch = 0;
-			cond_resched();
+			ctxfd_node_destroy(node, &stack);
+			node = parent;
+			if (++batch == CTXFD_RESCHED_BATCH) {
+				batch = 0;
+				cond_resched();
+			}
 		}
-	}
+	} while ((node = ctxfd_merge_next_put(&stack)));
 }
 
 int ctxfd_node_cache_init(void)

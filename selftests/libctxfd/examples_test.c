@@ -6,7 +6,8 @@
  *
  *  - Go's ExampleWithCancel, ExampleWithDeadline, ExampleWithTimeout,
  *    ExampleWithValue, ExampleAfterFunc_cond, ExampleAfterFunc_connection
- *    and ExampleAfterFunc_merge, as C programs;
+ *    and ExampleAfterFunc_merge, as C programs, and the last rewritten
+ *    with ctx_with_any() (example_with_any_merge);
  *  - the seed scenarios: an endless watch loop stopped by canceling its
  *    context, a request handler fanning out with a 50 ms downstream
  *    timeout and answering with defaults, a generator that does not leak
@@ -111,6 +112,12 @@ LIBTEST(ExampleAfterFunc_connection)
 LIBTEST(ExampleAfterFunc_merge)
 {
 	run_example(_metadata, "example_after_func_merge", NULL, NULL);
+}
+
+/* The same merge without AfterFunc: the kernel's ctx_with_any(). */
+LIBTEST(ExampleWithAny_merge)
+{
+	run_example(_metadata, "example_with_any_merge", NULL, NULL);
 }
 
 /* Seed: an endless watch loop stopped by canceling its context. */

@@ -52,6 +52,7 @@ static const struct figure figures[] = {
 	{ "6", "two trees on two threads vs one", fig6_threads },
 	{ "7", "1000-process teardown vs kill -PGID", fig7_teardown },
 	{ "8", "ctx_err() / done-check vs eventfd read", fig8_err },
+	{ "9", "cancel reaching 1000 merged ctxs vs AfterFunc", fig9_merge },
 };
 #define NR_FIGURES (sizeof(figures) / sizeof(figures[0]))
 

@@ -185,5 +185,6 @@ void fig5_memory(void);
 void fig6_threads(void);
 void fig7_teardown(void);
 void fig8_err(void);
+void fig9_merge(void);
 
 #endif /* CTXFD_BENCH_H */

@@ -214,6 +214,13 @@ struct ctxfd_watch {
  * started under it is left. Final. The fd then also polls %EPOLLPRI.
  */
 #define CTXFD_INFO_DRAINED		(1ULL << 7)
+/**
+ * CTXFD_INFO_MERGE_ANY - a merged context (%CTXFD_IOC_MERGE) in mode
+ * %CTXFD_MERGE_ANY; %CTXFD_IOC_PARENTS lists its parents.
+ */
+#define CTXFD_INFO_MERGE_ANY		(1ULL << 8)
+/** CTXFD_INFO_MERGE_ALL - a merged context in mode %CTXFD_MERGE_ALL. */
+#define CTXFD_INFO_MERGE_ALL		(1ULL << 9)
 
 /*
  * Why a context is done (struct ctxfd_info::reason): what happened where
@@ -249,7 +256,8 @@ struct ctxfd_watch {
  * struct ctxfd_info - output of CTXFD_IOC_INFO
  * @mask: CTXFD_INFO_ID etc.: which groups of fields were filled in.
  * @id: system-wide unique id of the context, never reused.
- * @parent_id: id of the parent, 0 for a root.
+ * @parent_id: id of the parent, 0 for a root; of the first parent of a
+ *	merged context (CTXFD_IOC_PARENTS lists them all).
  * @flags: CTXFD_INFO_DONE etc.
  * @depth: number of ancestors (0 for a root).
  * @err: 0 while active; ECANCELED or ETIMEDOUT once done.
@@ -419,6 +427,111 @@ struct ctxfd_attach {
 #define CTXFD_ATTACH_SIZE_VER0	32
 
 /**
+ * CTXFD_MERGE_ANY - merge mode: the merged context is done as soon as one
+ * parent is done, with that parent's err and cause (the first parent
+ * whose cancellation reaches it wins). Its effective deadline is the
+ * earliest of its parents'.
+ */
+#define CTXFD_MERGE_ANY		1
+/**
+ * CTXFD_MERGE_ALL - merge mode: the merged context is done when every
+ * parent is done, with the err and cause of the last one. Its effective
+ * deadline is the latest of its parents', and it has none if any parent
+ * has none.
+ */
+#define CTXFD_MERGE_ALL		2
+
+/**
+ * CTXFD_MERGE_MAX_PARENTS - the most parents a merged context may have.
+ */
+#define CTXFD_MERGE_MAX_PARENTS	64
+
+/* The flags CTXFD_IOC_MERGE takes: the CTXFD_CREATE_* flags below. */
+#define CTXFD_MERGE_FLAGS_ALL	(CTXFD_CREATE_NO_CLOEXEC | \
+				 CTXFD_CREATE_NO_CANCEL_ON_CLOSE | \
+				 CTXFD_CREATE_DEADLINE | \
+				 CTXFD_CREATE_TIMEOUT)
+
+/**
+ * struct ctxfd_merge - argument of CTXFD_IOC_MERGE
+ * @flags: %CTXFD_CREATE_NO_CLOEXEC, %CTXFD_CREATE_NO_CANCEL_ON_CLOSE,
+ *	%CTXFD_CREATE_DEADLINE or %CTXFD_CREATE_TIMEOUT, with the meaning
+ *	they have for CTXFD_IOC_CREATE; nothing else.
+ * @parents: pointer to an array of @nr_parents context fds (__s32), each
+ *	on a different context. Watch-only fds are enough; the contexts may
+ *	belong to any trees and processes.
+ * @nr_parents: 1 .. %CTXFD_MERGE_MAX_PARENTS (E2BIG above).
+ * @mode: %CTXFD_MERGE_ANY or %CTXFD_MERGE_ALL.
+ * @deadline_ns: an own deadline or timeout, as in struct ctxfd_create;
+ *	the effective deadline is the earlier of it and the one the mode
+ *	derives from the parents.
+ * @clockid: as in struct ctxfd_create.
+ * @__reserved0: must be zero.
+ * @deadline_cause: as in struct ctxfd_create.
+ *
+ * Creates a context with several parents and returns its cancel-capable
+ * fd. It is cancelable (and canceled when its last cancel-capable fd is
+ * closed, unless %CTXFD_CREATE_NO_CANCEL_ON_CLOSE), may have children,
+ * a deadline, attachments, and children carrying values; value lookups
+ * from it follow its first parent, @parents[0], which is also the
+ * @parent_id INFO reports. It is born done if the mode's condition holds
+ * already: then with the cause of the parent done first (ANY) or last
+ * (ALL), by INFO's @done_time_ns. Otherwise the cancel call that makes
+ * it done has made it done, and its subtree, and woken every poller,
+ * before it returns, although it lives in another tree; it reports
+ * %CTXFD_VIA_PARENT and the origin of the parent's cancellation. Once
+ * released (no fd, no child, no attachment left), it is detached from
+ * every parent.
+ *
+ * Issued on /dev/ctxfd or on any context fd (so that a process given
+ * context fds but no access to /dev/ctxfd can merge them); that fd is
+ * not a parent unless it is listed. Errors: EINVAL for no parents, an
+ * unknown mode or flag, a non-zero reserved field, the same fd or the
+ * same context twice; E2BIG for too many parents; EBADF for an entry
+ * that is not an open context fd; EFAULT for an unreadable array; and
+ * those of CTXFD_IOC_CREATE.
+ */
+struct ctxfd_merge {
+	__u64 flags;
+	__u64 parents;
+	__u32 nr_parents;
+	__u32 mode;
+	__s64 deadline_ns;
+	__u32 clockid;
+	__u32 __reserved0;
+	struct ctxfd_cause deadline_cause;
+};
+
+#define CTXFD_MERGE_SIZE_VER0	56
+
+/**
+ * struct ctxfd_parents - argument of CTXFD_IOC_PARENTS
+ * @flags: must be zero.
+ * @ids: pointer to an array of @nr_ids __u64 for the parents' ids, in the
+ *	order they were given; 0 if @nr_ids is 0.
+ * @nr_ids: in: the size of the @ids array; out: the number of parents
+ *	(the one parent of an ordinary context, none for a root).
+ * @mode: out: %CTXFD_MERGE_ANY or %CTXFD_MERGE_ALL for a merged context,
+ *	0 otherwise.
+ * @nr_done: out: how many of the parents are done now.
+ * @__reserved: must be zero.
+ *
+ * The companion of CTXFD_IOC_INFO for merged contexts: INFO keeps its
+ * fixed size, and reports the first parent only. ERANGE, with @nr_ids
+ * set to the number needed, when the array is too small.
+ */
+struct ctxfd_parents {
+	__u64 flags;
+	__u64 ids;
+	__u32 nr_ids;
+	__u32 mode;
+	__u32 nr_done;
+	__u32 __reserved;
+};
+
+#define CTXFD_PARENTS_SIZE_VER0	32
+
+/**
  * struct ctxfd_event - the record read() returns once the context is done
  * @id: id of the context.
  * @err: ECANCELED or ETIMEDOUT.
@@ -454,5 +567,12 @@ struct ctxfd_event {
 #define CTXFD_IOC_LOOKUP	_IOWR(CTXFD_IOC_MAGIC, 0x06, struct ctxfd_lookup)
 /** CTXFD_IOC_ATTACH - signal a process (tree) when this context is done. */
 #define CTXFD_IOC_ATTACH	_IOW(CTXFD_IOC_MAGIC, 0x07, struct ctxfd_attach)
+/**
+ * CTXFD_IOC_MERGE - on /dev/ctxfd or a context fd: create a context with
+ * several parents; returns its fd.
+ */
+#define CTXFD_IOC_MERGE		_IOW(CTXFD_IOC_MAGIC, 0x08, struct ctxfd_merge)
+/** CTXFD_IOC_PARENTS - list the parents of this context. */
+#define CTXFD_IOC_PARENTS	_IOWR(CTXFD_IOC_MAGIC, 0x09, struct ctxfd_parents)
 
 #endif /* _UAPI_LINUX_CTXFD_H */
