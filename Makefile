@@ -75,6 +75,7 @@ install-module: module
 include selftests/selftests.mk
 -include lib/lib.mk
 -include tools/tools.mk
+-include tools/ctxd/ctxd.mk
 include tools/lanes.mk
 include tools/demo/demo.mk
 -include tools/bench/bench.mk

@@ -17,9 +17,9 @@ TOOLS_CFLAGS := $(CFLAGS) $(WARNINGS) -Werror -std=gnu11 -D_GNU_SOURCE \
 tools: $(CTXRUN)
 selftests: $(CTXRUN)
 
-$(CTXRUN): tools/ctxrun/ctxrun.c lib/ctxfd.h $(LIB_A)
+$(CTXRUN): $(wildcard tools/ctxrun/*.c tools/ctxrun/*.h) lib/ctxfd.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(LIB_A) $(KMOD_LIBS) -pthread
+	$(CC) $(TOOLS_CFLAGS) -o $@ $(wildcard tools/ctxrun/*.c) $(LIB_A) $(KMOD_LIBS) -pthread
 
 install: install-tools
 

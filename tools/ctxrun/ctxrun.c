@@ -55,6 +55,8 @@
 
 #include <ctxfd.h>
 
+#include "remote.h"
+
 #define EXIT_TIMEDOUT		124
 #define EXIT_CANCELED		125	/* ctxrun itself failed */
 #define EXIT_CANNOT_INVOKE	126
@@ -114,6 +116,9 @@ static void __attribute__((noreturn)) usage(int status)
 "                            HUP or SIGHUP, or a number\n"
 "      --preserve-status     exit with COMMAND's status even after the\n"
 "                            deadline\n"
+"      --join=NAME           run under the context exported as NAME on any\n"
+"                            host (ctxd(8)) instead of the inherited one\n"
+"      --export=NAME         publish the context as NAME for other hosts\n"
 "  -v, --verbose             report progress on stderr\n"
 "      --help                display this help and exit\n"
 "      --version             output version information and exit\n"
@@ -295,6 +300,8 @@ static const struct option longopts[] = {
 	{ "signal", required_argument, NULL, 's' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "preserve-status", no_argument, NULL, 'P' },
+	{ "join", required_argument, NULL, 'J' },
+	{ "export", required_argument, NULL, 'E' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -315,6 +322,7 @@ int main(int argc, char **argv)
 	pid_t child;
 	unsigned int i;
 	char msg[128];
+	const char *join = NULL, *export_name = NULL;
 
 	while ((opt = getopt_long(argc, argv, "+t:k:s:v", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -337,6 +345,12 @@ int main(int argc, char **argv)
 		case 'P':
 			preserve = true;
 			break;
+		case 'J':
+			join = optarg;
+			break;
+		case 'E':
+			export_name = optarg;
+			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -358,7 +372,12 @@ int main(int argc, char **argv)
 		    fmt_duration(grace));
 
 	/* The context: a child of the inherited one, with the deadline. */
-	ret = ctx_from_env(&parent);
+	if (join)
+		ret = ctxrun_join_parent(join, &parent, verbose) < 0 ? -1 : 1;
+	else
+		ret = ctx_from_env(&parent);
+	if (join && ret < 0)
+		return EXIT_CANCELED;
 	if (ret < 0)
 		die("cannot adopt the inherited context (%s): %s", CTX_ENV,
 		    ctx_last_error());
@@ -375,6 +394,10 @@ int main(int argc, char **argv)
 		ctx = ctx_retain(outer);
 		cancel = NULL;
 	}
+	if (export_name &&
+	    ctxrun_export(export_name, ctx, cancel ? cancel : outer_cancel,
+			  verbose) < 0)
+		return EXIT_CANCELED;
 	if (ctx_with_cancel(ctx_background(), &killctx, &kill_cancel) < 0)
 		die("cannot create a context: %s", ctx_last_error());
 	info("context%s%s%s", inherited ? " under the inherited one" : " (new root)",

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ctxd, the per-host daemon that links contexts across machines through
+# etcd (issue 17), and its selftests. Included by the top Makefile.
+#
+#   make ctxd            build/tools/ctxd (libcurl, json-c, libcrypto's
+#                        base64, libctxfd.a)
+#   make install-ctxd    $(DESTDIR)$(PREFIX)/sbin/ctxd and ctxd(8)
+#
+# The selftests (selftests/ctxd/*_test.c) link libctxfd and run ctxd,
+# etcd and tools/ctxd/testnet inside the VM.
+
+CTXD := $(TOOLS_DIR)/ctxd
+CTXD_SRCS := $(sort $(wildcard tools/ctxd/*.c))
+CTXD_HDRS := $(wildcard tools/ctxd/*.h) lib/ctxd_proto.h lib/ctxfd.h uapi/linux/ctxfd.h
+CTXD_PKGS := libcurl json-c libcrypto
+CTXD_CFLAGS := $(CFLAGS) $(WARNINGS) -Werror -std=gnu11 -D_GNU_SOURCE \
+	-I$(TOP)/lib $(UAPI_CFLAGS) $(shell pkg-config --cflags $(CTXD_PKGS) 2>/dev/null)
+CTXD_LIBS := $(or $(shell pkg-config --libs $(CTXD_PKGS) 2>/dev/null),-lcurl -ljson-c -lcrypto)
+
+.PHONY: ctxd install-ctxd
+
+ctxd: $(CTXD)
+tools: $(CTXD)
+selftests: $(CTXD)
+
+$(CTXD): $(CTXD_SRCS) $(CTXD_HDRS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CTXD_CFLAGS) -o $@ $(CTXD_SRCS) $(LIB_A) $(CTXD_LIBS) $(KMOD_LIBS) -pthread
+
+install: install-ctxd
+
+install-ctxd: $(CTXD)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(CTXD) $(DESTDIR)$(PREFIX)/sbin/ctxd
+	install -m 0644 Documentation/man/man8/ctxd.8 $(DESTDIR)$(MANDIR)/man8/
+
+# The selftests: libctxfd (shared) and the path of the tools they run.
+CTXD_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/ctxd/*_test.c))
+$(CTXD_TESTS): SELFTEST_EXTRA_LIBS = -L$(TOP)/$(LIB_DIR) -lctxfd \
+	-Wl,-rpath,'$$ORIGIN/../../lib'
+$(CTXD_TESTS): SELFTEST_CFLAGS += -D_GNU_SOURCE -I$(TOP)/lib -DCTXD_TOP='"$(TOP)"'
+$(CTXD_TESTS): $(wildcard selftests/ctxd/*.h) $(LIB_SO) $(LIB_DIR)/libctxfd.so $(CTXD) \
+	$(CTXRUN)
