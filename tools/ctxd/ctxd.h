@@ -138,6 +138,7 @@ struct ctxd {
 	bool watch_up;			/* created, not ended */
 	bool watch_restart;		/* ended: start a new one */
 	int64_t watch_rev;		/* last revision dispatched */
+	int64_t watch_down_at;		/* down since (ms), 0 while up */
 	int64_t watch_retry_at;
 
 	/* Objects. */

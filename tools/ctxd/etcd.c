@@ -47,6 +47,7 @@ struct etcd_call {
 	int64_t retry_at;		/* waiting to be retried (ms), or 0 */
 	bool authenticating;		/* the transfer is /v3/auth/authenticate */
 	bool reauthed;			/* the token was renewed once already */
+	bool got_object;		/* ETCD_FIRST_OBJECT: it came */
 	etcd_fn fn;
 	void *arg;
 	CURL *easy;
@@ -316,6 +317,24 @@ static size_t etcd_write_buf(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* curl's write callback of calls: collect the body. */
+static size_t etcd_call_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct etcd_call *c = arg;
+	size_t len = etcd_write_buf(p, size, n, &c->resp);
+	struct json_object *o;
+
+	if (len != size * n || !(c->flags & ETCD_FIRST_OBJECT) || c->authenticating)
+		return len;
+	/* One whole object is the answer: stop there (curl reports an error). */
+	o = json_tokener_parse(c->resp.data);
+	if (!o)
+		return len;
+	json_object_put(o);
+	c->got_object = true;
+	return 0;
+}
+
 /* An easy handle for a POST of @body to @url, with @headers. */
 static CURL *etcd_easy(const char *url, const char *body,
 		       struct curl_slist *headers, char *errbuf, int timeout_ms)
@@ -421,8 +440,9 @@ static int etcd_call_start(struct etcd_call *c)
 		curl_easy_setopt(c->easy, CURLOPT_COPYPOSTFIELDS, auth_body);
 	}
 	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, etcd_write_buf);
-	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &c->resp);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, etcd_call_write);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+	c->got_object = false;
 	curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
 	if (curl_multi_add_handle(e->multi, c->easy) != CURLM_OK) {
 		curl_easy_cleanup(c->easy);
@@ -560,6 +580,8 @@ static void etcd_call_done(struct etcd_call *c, CURLcode rc)
 	int64_t now = etcd_now_ms();
 
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &http);
+	if (rc == CURLE_WRITE_ERROR && c->got_object)
+		rc = CURLE_OK;	/* we stopped it: the answer is complete */
 	o = etcd_parse(rc, http, c->resp.data, c->errbuf, &r);
 	curl_multi_remove_handle(e->multi, c->easy);
 	curl_easy_cleanup(c->easy);

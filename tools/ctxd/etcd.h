@@ -86,6 +86,12 @@ typedef void (*etcd_created_fn)(void *arg, int64_t revision);
 
 /* Flags of etcd_call(). */
 #define ETCD_NO_RETRY	0x1	/* one attempt, at the endpoint given */
+/*
+ * A streaming call (lease keepalive) answered by its first object: the
+ * call ends as soon as that has arrived, without waiting for the stream
+ * to close.
+ */
+#define ETCD_FIRST_OBJECT 0x2
 
 struct etcd *etcd_new(char **endpoints, int nr_endpoints, int timeout_ms,
 		      struct etcd_auth *self);

@@ -233,16 +233,27 @@ static void export_created(void *arg, const struct etcd_reply *r)
 	     json_object_get_boolean(v);
 	if (!ok) {
 		char host[80] = "another host";
-		struct json_object *rr, *kvs;
+		struct json_object *rr, *kvs, *kv = NULL;
 		struct record rec;
 
 		if (json_object_object_get_ex(r->json, "responses", &resps) &&
 		    json_object_object_get_ex(json_object_array_get_idx(resps, 0),
 					      "response_range", &rr) &&
-		    json_object_object_get_ex(rr, "kvs", &kvs)) {
+		    json_object_object_get_ex(rr, "kvs", &kvs))
+			kv = json_object_array_get_idx(kvs, 0);
+		if (kv && etcd_int(kv, "lease", 0) == d.lease) {
+			/*
+			 * Our own key: an earlier attempt of this very call
+			 * went through before it timed out, and was retried.
+			 */
+			x->published = true;
+			x->rev = etcd_int(kv, "mod_revision", 0);
+			x->record_done = x->rec.done;
+			goto published;
+		}
+		if (kv) {
 			size_t len;
-			char *val = etcd_unb64(json_object_array_get_idx(kvs, 0),
-					       "value", &len);
+			char *val = etcd_unb64(kv, "value", &len);
 
 			if (val && record_decode(val, len, &rec) == 0) {
 				snprintf(host, sizeof(host), "host %s", rec.host);
@@ -265,6 +276,7 @@ static void export_created(void *arg, const struct etcd_reply *r)
 	x->published = true;
 	x->rev = r->revision;
 	x->record_done = x->rec.done;
+published:
 	info("export %s: published at revision %lld", x->name, (long long)x->rev);
 	if (x->client && !x->replied) {
 		x->replied = true;
@@ -318,10 +330,6 @@ int export_create(struct client *c, const char *name, char **keys,
 		client_reply(c, -EEXIST, -1, "%s is already exported by this host", name);
 		return -EEXIST;
 	}
-	if (!have_lease()) {
-		client_reply(c, -EAGAIN, -1, "ctxd has no etcd lease right now");
-		return -EAGAIN;
-	}
 	x = calloc(1, sizeof(*x));
 	if (!x) {
 		client_reply(c, -ENOMEM, -1, "out of memory");
@@ -373,7 +381,9 @@ int export_create(struct client *c, const char *name, char **keys,
 	x->cfd = cfd;
 	x->client = c;
 	c->exp = x;
-	export_publish(x);
+	/* Without a lease (being granted again), the flush publishes later. */
+	if (have_lease())
+		export_publish(x);
 	return 0;
 fail:
 	export_free(x);

@@ -196,12 +196,19 @@ static void lease_keepalive(void)
 	struct json_object *req = json_object_new_object();
 
 	json_object_object_add(req, "ID", etcd_int_str(d.lease));
-	d.lease_call = etcd_call(d.etcd, "/v3/lease/keepalive", req, NULL, 0,
-				 -1, d.ttl * 1000 / 3, lease_kept, NULL);
+	d.lease_call = etcd_call(d.etcd, "/v3/lease/keepalive", req, NULL,
+				 ETCD_FIRST_OBJECT, -1, d.ttl * 1000 / 3,
+				 lease_kept, NULL);
 }
 
 /* ---- reachability ------------------------------------------------------------ */
 
+/*
+ * A round of probes: every member is asked for its status, each with
+ * the fail-safe's own time as its limit (a slow member is not an absent
+ * one). Once a majority has answered, etcd was reachable when the round
+ * began. A new round starts every TTL/3, once the last one is over.
+ */
 static void probe_done(void *arg, const struct etcd_reply *r)
 {
 	int i = (int)(intptr_t)arg;
@@ -211,9 +218,10 @@ static void probe_done(void *arg, const struct etcd_reply *r)
 	d.probe_pending--;
 	if (r->status)
 		return;
-	if (++d.probe_answers == n / 2 + 1 && d.watch_up) {
-		d.contact_at = d.probe_started;
-		if (d.unreachable) {
+	if (++d.probe_answers == n / 2 + 1) {
+		if (d.probe_started > d.contact_at)
+			d.contact_at = d.probe_started;
+		if (d.unreachable && d.watch_up) {
 			say("etcd is reachable again");
 			d.unreachable = false;
 		}
@@ -223,18 +231,18 @@ static void probe_done(void *arg, const struct etcd_reply *r)
 static void probe_round(void)
 {
 	int i, n = etcd_nr_endpoints(d.etcd);
+	int limit = d.failsafe_ms > 0 && d.failsafe_ms < INT_MAX ?
+		    (int)d.failsafe_ms : d.timeout_ms;
 
-	for (i = 0; i < n; i++) {
-		etcd_call_cancel(d.probe_calls[i]);
-		d.probe_calls[i] = NULL;
-	}
+	if (d.probe_pending)
+		return;	/* the last round is not over */
 	d.probe_answers = 0;
 	d.probe_pending = n;
 	d.probe_started = now_ms();
 	for (i = 0; i < n; i++)
 		d.probe_calls[i] = etcd_call(d.etcd, "/v3/maintenance/status",
 					     json_object_new_object(), NULL,
-					     ETCD_NO_RETRY, i, d.ttl * 1000 / 3,
+					     ETCD_NO_RETRY, i, limit,
 					     probe_done, (void *)(intptr_t)i);
 }
 
@@ -276,6 +284,8 @@ static void watch_events(void *arg, int status, const char *error,
 
 	if (status) {
 		say("the watch ended: %s", error);
+		if (!d.watch_down_at)
+			d.watch_down_at = now_ms();
 		d.watch_up = false;
 		d.watch_restart = true;
 		if (status < 0 && status != -ECANCELED)
@@ -309,6 +319,7 @@ static void watch_events(void *arg, int status, const char *error,
 static void watch_created(void *arg, int64_t revision)
 {
 	d.watch_up = true;
+	d.watch_down_at = 0;
 	info("watching %s from revision %lld", d.prefix, (long long)d.watch_rev + 1);
 	if (!d.ready) {
 		int ret = server_start();
@@ -397,6 +408,12 @@ static void resync_done(void *arg, const struct etcd_reply *r)
 	}
 }
 
+/*
+ * Read the prefix, then watch from the revision read. Serializable: the
+ * member answers from its own store, without a leader (during an
+ * election too), and the watch, opened on the same member, goes on from
+ * exactly there; if that member lags, its events catch up.
+ */
 static void start_resync(void)
 {
 	struct json_object *req = json_object_new_object();
@@ -406,6 +423,7 @@ static void start_resync(void)
 	end = etcd_prefix_end(d.prefix, strlen(d.prefix), &end_len);
 	json_object_object_add(req, "key", etcd_b64(d.prefix, strlen(d.prefix)));
 	json_object_object_add(req, "range_end", etcd_b64(end, end_len));
+	json_object_object_add(req, "serializable", json_object_new_boolean(1));
 	free(end);
 	resync_call = etcd_call(d.etcd, "/v3/kv/range", req, NULL, 0, -1, 0,
 				resync_done, NULL);
@@ -417,6 +435,8 @@ static void restart_watch(void)
 	d.watch_restart = false;
 	d.watch_retry_at = 0;
 	d.watch_up = false;
+	if (!d.watch_down_at)
+		d.watch_down_at = now_ms();
 	etcd_watch_stop(d.watch);
 	d.watch = NULL;
 	if (!resync_call)
@@ -501,15 +521,27 @@ static void tick(int64_t now, int64_t *next)
 	remotes_timers(now, next);
 	if (!d.ready || !d.failsafe_ms)
 		return;
+	/*
+	 * Unreachable: no majority of members answered for that long, or
+	 * the watch has been down for that long (cancels would not reach
+	 * us either way).
+	 */
 	down = now - d.contact_at;
+	if (d.watch_down_at && now - d.watch_down_at > down)
+		down = now - d.watch_down_at;
 	if (!d.unreachable && down > d.failsafe_ms) {
 		say("etcd unreachable for %lld ms: fail-safe", (long long)down);
 		d.unreachable = true;
 		remotes_unreachable(down);
 		/* A fresh connection once etcd is back. */
 		d.watch_restart = true;
-	} else if (!d.unreachable && d.contact_at + d.failsafe_ms + 1 < *next) {
-		*next = d.contact_at + d.failsafe_ms + 1;
+	} else if (!d.unreachable) {
+		int64_t at = d.contact_at + d.failsafe_ms + 1;
+
+		if (d.watch_down_at && d.watch_down_at + d.failsafe_ms + 1 < at)
+			at = d.watch_down_at + d.failsafe_ms + 1;
+		if (at < *next)
+			*next = at;
 	}
 }
 
@@ -594,7 +626,7 @@ static void __attribute__((noreturn)) usage(int status)
 "                            0: never)\n"
 "  --handshake DURATION      how long a join waits for the exporter's\n"
 "                            fresh deadline (default: the TTL)\n"
-"  --request-timeout DURATION  one etcd request (default TTL/3, >= 1s)\n"
+"  --request-timeout DURATION  one etcd request (default TTL/2, >= 2s)\n"
 "  --socket PATH             local socket (default %s)\n"
 "  --socket-group GROUP      give the socket to GROUP, mode 0660 (default:\n"
 "                            group ctxd if it exists, else mode 0600)\n"
@@ -813,9 +845,10 @@ int main(int argc, char **argv)
 	d.failsafe_ms = failsafe >= 0 ? failsafe : d.ttl * 1000LL;
 	d.handshake_ms = handshake >= 0 ? handshake : d.ttl * 1000LL;
 	if (timeout < 0) {
-		timeout = d.ttl * 1000 / 3;
-		if (timeout < 1000)
-			timeout = 1000;
+		/* A slow etcd is not a dead one: the fail-safe judges that. */
+		timeout = d.ttl * 1000 / 2;
+		if (timeout < 2000)
+			timeout = 2000;
 	}
 	d.timeout_ms = (int)timeout;
 	d.socket_gid = (gid_t)-1;

@@ -201,6 +201,25 @@ static void serve_watch(struct remote *r, struct client *c)
 	client_free(c);
 }
 
+/*
+ * A joiner that asked for the cancel right on a remote that is done:
+ * a cancel-capable descriptor of a context born done (canceling it does
+ * nothing), so that the answer does not depend on a race.
+ */
+static void serve_done_cancel(struct remote *r, struct client *c)
+{
+	int fd = kctx_child(r->tfd, CTXFD_CREATE_NO_CANCEL_ON_CLOSE);
+
+	if (fd < 0) {
+		client_reply(c, fd, -1, "cannot make the joined context: %s",
+			     strerror(-fd));
+	} else {
+		client_reply(c, 0, fd, "%s", "");
+		close(fd);
+	}
+	client_free(c);
+}
+
 static void serve_cancel(struct remote *r, struct client *c)
 {
 	struct cjoin *cj;
@@ -319,10 +338,12 @@ static void serve_waiters(struct remote *r, bool done)
 		if (c->call)
 			continue;	/* its check is on its way */
 		if (!(c->flags & CTXD_JOIN_CANCEL) || done) {
-			/* A done context: nothing left to cancel. */
 			list_del(&c->wait);
 			c->remote = NULL;
-			serve_watch(r, c);
+			if (c->flags & CTXD_JOIN_CANCEL)
+				serve_done_cancel(r, c);
+			else
+				serve_watch(r, c);
 		} else if (!r->rec.cancelable) {
 			client_reply(c, -EPERM, -1,
 				     "the exporter of %s did not give the cancel right",
@@ -355,7 +376,10 @@ static void remote_finish(struct remote *r)
 		c->call = NULL;
 		list_del(&c->wait);
 		c->remote = NULL;
-		serve_watch(r, c);
+		if (c->flags & CTXD_JOIN_CANCEL)
+			serve_done_cancel(r, c);
+		else
+			serve_watch(r, c);
 	}
 	remote_free(r, 0, NULL);
 }
