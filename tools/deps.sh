@@ -17,6 +17,10 @@
 #          they are. Adds bookworm-backports to apt's sources if no source
 #          has it (a fresh machine has nothing).
 #   debug  what building the debug kernel (tools/debug-kernel/build) needs.
+#
+# ctxd (tools/ctxd) builds with libcurl, json-c and libcrypto (build);
+# its selftests and make bench's figure 9 run etcd, ip and curl in the VM
+# (check, bench).
 set -eu
 
 groups=${*:-check}
@@ -24,14 +28,16 @@ pkgs=
 want612=0
 for g in $groups; do
 	case "$g" in
-	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config" ;;
+	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
+libcurl4-openssl-dev libjson-c-dev libssl-dev" ;;
 	check|demo)
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
-qemu-system-x86 busybox-static cpio bc kmod file procps valgrind" ;;
+qemu-system-x86 busybox-static cpio bc kmod file procps valgrind \
+libcurl4-openssl-dev libjson-c-dev libssl-dev etcd-server etcd-client iproute2 curl" ;;
 	rt)	pkgs="$pkgs linux-image-rt-amd64 linux-headers-rt-amd64" ;;
 	6.12)	want612=1 ;;
 	debug)	pkgs="$pkgs build-essential linux-source-6.1 xz-utils flex bison bc perl libelf-dev libssl-dev kmod util-linux" ;;
-	bench)	pkgs="$pkgs procps" ;;
+	bench)	pkgs="$pkgs procps etcd-server etcd-client iproute2 curl" ;;
 	*)	echo "deps.sh: unknown group $g" >&2; exit 2 ;;
 	esac
 done

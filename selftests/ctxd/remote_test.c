@@ -21,7 +21,8 @@
  * first test), so that a loaded machine slows the check down with it.
  *
  * Needs root, /dev/ctxfd, etcd and veth (skips otherwise).
- * CTXD_TEST=name,... runs only the tests named.
+ * CTXFD_CTXD_TESTS=name,... runs only the tests named; CTXFD_CTXD_KEEP=1
+ * keeps the test bed (in the VM, for tools/vm/run -- sh -c ...).
  */
 #include <libgen.h>
 #include <net/if.h>
@@ -180,9 +181,9 @@ static int start_ctxd(char h)
 }
 
 #define REQUIRE_NET() do {						\
-	const char *only = getenv("CTXD_TEST");				\
+	const char *only = getenv("CTXFD_CTXD_TESTS");				\
 	if (only && *only && !strstr(only, _metadata->name))		\
-		SKIP(return, "not selected by CTXD_TEST");		\
+		SKIP(return, "not selected by CTXFD_CTXD_TESTS");		\
 	if (skip_why)							\
 		SKIP(return, "%s", skip_why);				\
 } while (0)
@@ -1036,7 +1037,7 @@ static void teardown(void)
 	if (out && *out)
 		sh("mkdir -p %s/ctxd-test && for h in a b; do cp %s/$h/ctxd.log %s/ctxd-test/ctxd-$h.log; done; cp %s/etcd/*.log %s/ctxd-test/ 2>/dev/null",
 		   out, net, out, net, out);
-	if (getenv("CTXD_TEST_KEEP")) {
+	if (getenv("CTXFD_CTXD_KEEP")) {
 		fprintf(stderr, "# keeping %s\n", net);
 		return;
 	}

@@ -4,14 +4,16 @@
 # etcd (issue 17), and its selftests. Included by the top Makefile.
 #
 #   make ctxd            build/tools/ctxd (libcurl, json-c, libcrypto's
-#                        base64, libctxfd.a)
+#                        base64, libctxfd.a), and build/tools/ctxd-etcdping
+#                        (a raw etcd put -> watch: make bench's baseline)
 #   make install-ctxd    $(DESTDIR)$(PREFIX)/sbin/ctxd and ctxd(8)
 #
 # The selftests (selftests/ctxd/*_test.c) link libctxfd and run ctxd,
 # etcd and tools/ctxd/testnet inside the VM.
 
 CTXD := $(TOOLS_DIR)/ctxd
-CTXD_SRCS := $(sort $(wildcard tools/ctxd/*.c))
+CTXD_ETCDPING := $(TOOLS_DIR)/ctxd-etcdping
+CTXD_SRCS := $(filter-out tools/ctxd/etcdping.c,$(sort $(wildcard tools/ctxd/*.c)))
 CTXD_HDRS := $(wildcard tools/ctxd/*.h) lib/ctxd_proto.h lib/ctxfd.h uapi/linux/ctxfd.h
 CTXD_PKGS := libcurl json-c libcrypto
 CTXD_CFLAGS := $(CFLAGS) $(WARNINGS) -Werror -std=gnu11 -D_GNU_SOURCE \
@@ -20,13 +22,19 @@ CTXD_LIBS := $(or $(shell pkg-config --libs $(CTXD_PKGS) 2>/dev/null),-lcurl -lj
 
 .PHONY: ctxd install-ctxd
 
-ctxd: $(CTXD)
-tools: $(CTXD)
+ctxd: $(CTXD) $(CTXD_ETCDPING)
+tools: $(CTXD) $(CTXD_ETCDPING)
 selftests: $(CTXD)
+# Figure 9 of make bench runs both.
+bench: $(CTXD) $(CTXD_ETCDPING)
 
 $(CTXD): $(CTXD_SRCS) $(CTXD_HDRS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CTXD_CFLAGS) -o $@ $(CTXD_SRCS) $(LIB_A) $(CTXD_LIBS) $(KMOD_LIBS) -pthread
+
+$(CTXD_ETCDPING): tools/ctxd/etcdping.c tools/ctxd/etcd.c tools/ctxd/etcd.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CTXD_CFLAGS) -o $@ tools/ctxd/etcdping.c tools/ctxd/etcd.c $(CTXD_LIBS)
 
 install: install-ctxd
 
