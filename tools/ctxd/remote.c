@@ -521,11 +521,6 @@ static void remote_handshake(struct remote *r)
 	struct json_object *req;
 	char id[96];
 
-	if (!have_lease()) {
-		/* A join key must not outlive us: no lease, no key. */
-		remote_start(r);
-		return;
-	}
 	snprintf(id, sizeof(id), "%s/%s-%d-%llu", r->name, d.host, (int)getpid(),
 		 (unsigned long long)++d.join_seq);
 	r->join_key = key_of("join/", id);
@@ -539,7 +534,12 @@ static void remote_handshake(struct remote *r)
 	req = json_object_new_object();
 	json_object_object_add(req, "key", etcd_b64(r->join_key, strlen(r->join_key)));
 	json_object_object_add(req, "value", etcd_b64(d.host, strlen(d.host)));
-	json_object_object_add(req, "lease", etcd_int_str(d.lease));
+	/*
+	 * Bound to our lease, so that it cannot outlive us; while a lost
+	 * lease is being granted again, without: we delete it ourselves.
+	 */
+	if (have_lease())
+		json_object_object_add(req, "lease", etcd_int_str(d.lease));
 	r->call = etcd_call(d.etcd, "/v3/kv/put", req, NULL, 0, -1, 0,
 			    join_key_put, r);
 }
