@@ -21,6 +21,7 @@
  * first test), so that a loaded machine slows the check down with it.
  *
  * Needs root, /dev/ctxfd, etcd and veth (skips otherwise).
+ * CTXFD_CTXD_TTL=N sets the lease TTL (default 3 s; bounds scale with it).
  * CTXFD_CTXD_TESTS=name,... runs only the tests named; CTXFD_CTXD_KEEP=1
  * keeps the test bed (in the VM, for tools/vm/run -- sh -c ...).
  */
@@ -39,7 +40,9 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 180
 
-#define TTL		3		/* the ctxds' lease TTL, seconds */
+/* The ctxds' lease TTL, seconds: CTXFD_CTXD_TTL, default 3. */
+static int ttl_s = 3;
+#define TTL		ttl_s
 #define KEEPALIVE_MS	(TTL * 1000 / 3)
 #define DAY_S		86400		/* host b's clock offset */
 #define MS		1000000LL
@@ -210,7 +213,13 @@ static void worker_report(int done, int err, int code, const char *msg)
 		_exit(120);
 }
 
-/* One worker: report up, wait for CTXFD to be done, report the cause, sleep. */
+/*
+ * One worker: report up, wait for CTXFD to be done, report the cause,
+ * sleep. ctxrun's SIGTERM comes as soon as the context is done: it stays
+ * blocked until the worker has reported what it saw.
+ */
+static sigset_t term;
+
 static void __attribute__((noreturn)) worker_body(ctx_t *ctx)
 {
 	char msg[CTX_CAUSE_MSG_MAX + 1];
@@ -220,6 +229,8 @@ static void __attribute__((noreturn)) worker_body(ctx_t *ctx)
 	err = ctx_wait(ctx, CTX_FOREVER);
 	ctx_cause(ctx, &code, msg, sizeof(msg));
 	worker_report(1, err, code, msg);
+	/* Reported: now the teardown's SIGTERM may take us. */
+	sigprocmask(SIG_UNBLOCK, &term, NULL);
 	for (;;)
 		pause();
 }
@@ -233,6 +244,9 @@ static int __attribute__((noreturn)) worker_main(void)
 	ctx_t *ctx;
 	pid_t mid;
 
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 	if (ctx_from_env(&ctx) != 1)
 		_exit(121);
 	if (fork() == 0)
@@ -1053,6 +1067,8 @@ static void setup(void)
 	int fd;
 
 	main_pid = getpid();
+	if (getenv("CTXFD_CTXD_TTL") && atoi(getenv("CTXFD_CTXD_TTL")) >= 2)
+		ttl_s = atoi(getenv("CTXFD_CTXD_TTL"));
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED) {

@@ -99,6 +99,15 @@ struct src {
 
 /* ---- the daemon ------------------------------------------------------------- */
 
+/* Status probes in flight per member, at most (main.c). */
+#define PROBES_INFLIGHT	4
+
+struct probe {
+	struct etcd_call *call;		/* NULL: free slot */
+	int endpoint;
+	int64_t sent_at;		/* ms */
+};
+
 struct ctxd {
 	/* Configuration (main.c, from the command line). */
 	char *prefix;			/* "/ctxfd/" */
@@ -127,10 +136,8 @@ struct ctxd {
 
 	/* Reachability (main.c): fail-safe input. */
 	int64_t contact_at;		/* etcd known reachable then (ms) */
-	int probe_answers;		/* members that answered this round */
-	int probe_pending;		/* probes of this round in flight */
-	int64_t probe_started;
-	struct etcd_call **probe_calls;	/* one per endpoint */
+	struct probe *probes;		/* [endpoint][PROBES_INFLIGHT] */
+	int64_t *answered_at;		/* per endpoint: when its last answer was asked */
 	bool unreachable;		/* the fail-safe fired; until contact */
 
 	/* The watch on the whole prefix (main.c). */

@@ -43,8 +43,12 @@
 
 #include "ctxd.h"
 
+/* How long an export may wait to be published (libctxfd waits 60 s). */
+#define EXPORT_PATIENCE_MS	30000
+
 struct export {
 	struct src src;			/* SRC_EXPORT: @wfd in epoll */
+	int64_t created_at;		/* ms */
 	struct list node;		/* on d.exports */
 	char *name;
 	char *key;
@@ -216,17 +220,28 @@ static void export_created(void *arg, const struct etcd_reply *r)
 
 	x->call = NULL;
 	if (r->status) {
+		bool permanent = r->status == ETCD_PERMISSION_DENIED ||
+				 r->status == ETCD_INVALID_ARGUMENT;
+
 		say("export %s: cannot publish: %s", x->name, r->error);
 		if (lease_error(r))
 			lease_lost();
-		if (!x->replied && !x->withdrawn) {
+		/*
+		 * etcd being slow or our lease being granted again is no
+		 * reason to give up: the flush tries again, for as long as
+		 * the exporter waits for its answer (EXPORT_PATIENCE_MS).
+		 */
+		if (!x->replied && !x->withdrawn &&
+		    (permanent || now_ms() - x->created_at > EXPORT_PATIENCE_MS)) {
 			x->replied = true;
-			client_reply(x->client, r->status < 0 ? r->status : -EIO, -1,
+			client_reply(x->client, r->status < 0 ? r->status :
+				     permanent ? -EPERM : -EIO, -1,
 				     "cannot publish %s in etcd: %s", x->name, r->error);
 			client_free(x->client);	/* withdraws and frees @x */
 			return;
 		}
-		d.flush_at = now_ms() + 500;
+		if (!d.flush_at || d.flush_at > now_ms() + 500)
+			d.flush_at = now_ms() + 500;
 		return;
 	}
 	ok = json_object_object_get_ex(r->json, "succeeded", &v) &&
@@ -336,6 +351,7 @@ int export_create(struct client *c, const char *name, char **keys,
 		return -ENOMEM;
 	}
 	x->src.kind = SRC_EXPORT;
+	x->created_at = now_ms();
 	x->name = strdup(name);
 	x->key = key_of("ctx/", name);
 	x->wfd = -1;

@@ -204,23 +204,37 @@ static void lease_keepalive(void)
 /* ---- reachability ------------------------------------------------------------ */
 
 /*
- * A round of probes: every member is asked for its status, each with
- * the fail-safe's own time as its limit (a slow member is not an absent
- * one). Once a majority has answered, etcd was reachable when the round
- * began. A new round starts every TTL/3, once the last one is over.
+ * Probes: every TTL/3, every member is asked for its status, each probe
+ * with the fail-safe's own time as its limit (a slow member is not an
+ * absent one), and up to PROBES_INFLIGHT of them in flight per member,
+ * so that a member that hangs delays nobody. etcd was reachable at time
+ * T if a majority of the members answered probes sent at T or later:
+ * contact_at is the majority-th latest "sent at" of the answers.
  */
 static void probe_done(void *arg, const struct etcd_reply *r)
 {
-	int i = (int)(intptr_t)arg;
-	int n = etcd_nr_endpoints(d.etcd);
+	struct probe *p = arg;
+	int i, j, n = etcd_nr_endpoints(d.etcd), k = n / 2 + 1;
+	int64_t sent = p->sent_at, best[64];
 
-	d.probe_calls[i] = NULL;
-	d.probe_pending--;
+	p->call = NULL;
 	if (r->status)
 		return;
-	if (++d.probe_answers == n / 2 + 1) {
-		if (d.probe_started > d.contact_at)
-			d.contact_at = d.probe_started;
+	if (sent > d.answered_at[p->endpoint])
+		d.answered_at[p->endpoint] = sent;
+	/* The k-th latest answer time, k = a majority. */
+	for (i = 0; i < n && i < 64; i++)
+		best[i] = d.answered_at[i];
+	for (i = 0; i < k && i < n; i++)
+		for (j = i + 1; j < n && j < 64; j++)
+			if (best[j] > best[i]) {
+				int64_t t = best[i];
+
+				best[i] = best[j];
+				best[j] = t;
+			}
+	if (best[k - 1] > d.contact_at) {
+		d.contact_at = best[k - 1];
 		if (d.unreachable && d.watch_up) {
 			say("etcd is reachable again");
 			d.unreachable = false;
@@ -230,20 +244,25 @@ static void probe_done(void *arg, const struct etcd_reply *r)
 
 static void probe_round(void)
 {
-	int i, n = etcd_nr_endpoints(d.etcd);
+	int i, slot, n = etcd_nr_endpoints(d.etcd);
 	int limit = d.failsafe_ms > 0 && d.failsafe_ms < INT_MAX ?
 		    (int)d.failsafe_ms : d.timeout_ms;
+	int64_t now = now_ms();
 
-	if (d.probe_pending)
-		return;	/* the last round is not over */
-	d.probe_answers = 0;
-	d.probe_pending = n;
-	d.probe_started = now_ms();
-	for (i = 0; i < n; i++)
-		d.probe_calls[i] = etcd_call(d.etcd, "/v3/maintenance/status",
-					     json_object_new_object(), NULL,
-					     ETCD_NO_RETRY, i, limit,
-					     probe_done, (void *)(intptr_t)i);
+	for (i = 0; i < n; i++) {
+		struct probe *p = NULL;
+
+		for (slot = 0; slot < PROBES_INFLIGHT && !p; slot++)
+			if (!d.probes[i * PROBES_INFLIGHT + slot].call)
+				p = &d.probes[i * PROBES_INFLIGHT + slot];
+		if (!p)
+			continue;	/* this member does not answer */
+		p->endpoint = i;
+		p->sent_at = now;
+		p->call = etcd_call(d.etcd, "/v3/maintenance/status",
+				    json_object_new_object(), NULL, ETCD_NO_RETRY,
+				    i, limit, probe_done, p);
+	}
 }
 
 /* ---- the watch ---------------------------------------------------------------- */
@@ -883,9 +902,12 @@ int main(int argc, char **argv)
 		die("cannot initialize libcurl");
 	eps = split_endpoints(endpoints ? endpoints : "http://127.0.0.1:2379", &nr_eps);
 	d.etcd = etcd_new(eps, nr_eps, d.timeout_ms, &d.self);
-	d.probe_calls = calloc((size_t)nr_eps, sizeof(*d.probe_calls));
+	if (nr_eps > 64)
+		die("--endpoints: at most 64");
+	d.probes = calloc((size_t)nr_eps * PROBES_INFLIGHT, sizeof(*d.probes));
+	d.answered_at = calloc((size_t)nr_eps, sizeof(*d.answered_at));
 	d.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!d.etcd || !d.probe_calls || d.ep < 0)
+	if (!d.etcd || !d.probes || !d.answered_at || d.ep < 0)
 		die("cannot initialize: %s", strerror(errno));
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
