@@ -175,6 +175,11 @@ static double raw_put(int put_in, FILE *put_out, FILE *watch_out)
 
 static void teardown(void)
 {
+	const char *out = getenv("CTXFD_VM_OUT");
+
+	if (net[0] && out && *out)
+		shell("cp %s/a/ctxd.log %s/fig9-ctxd-a.log; cp %s/b/ctxd.log %s/fig9-ctxd-b.log",
+		      net, out, net, out);
 	if (net[0]) {
 		shell("%s/tools/ctxd/testnet down %s >/dev/null 2>&1; rm -rf %s",
 		      top, net, net);
@@ -220,8 +225,8 @@ void fig9_remote(void)
 	atexit(teardown);
 	progress("starting 3 etcd members and hosts a, b");
 	if (shell("%s/tools/ctxd/testnet up %s a b", top, net) ||
-	    shell("CTXD_TTL=10 %s/tools/ctxd/testnet ctxd %s a", top, net) ||
-	    shell("CTXD_TTL=10 %s/tools/ctxd/testnet ctxd %s b", top, net))
+	    shell("CTXD_TTL=10 %s/tools/ctxd/testnet ctxd %s a -v", top, net) ||
+	    shell("CTXD_TTL=10 %s/tools/ctxd/testnet ctxd %s b -v", top, net))
 		die("cannot start the test bed (see %s)", net);
 	watcher = spawn('b', "watch", &watch_in, &watch_out);
 	if (!fgets(line, sizeof(line), watch_out) || strncmp(line, "ready", 5))
