@@ -22,6 +22,10 @@
  *
  * struct ctx_stop_handle is one registration: one reference for the
  * pending/running side, one for the user's stop handle (if asked for).
+ * The last reference runs the registration's destroy callback
+ * (ctx_after_func_full()) and frees it: so destroy runs exactly once,
+ * after fn has returned (the runner drops its reference then) or once fn
+ * can no longer run, and never before the user released the handle.
  *
  * fork()
  * ------
@@ -29,7 +33,10 @@
  * pending at the time of the fork are dropped: they never run there (they
  * run in the parent), and ctx_stop() on them returns false. New
  * registrations in the child start a watcher of its own. The child never
- * touches the parent's epoll set (it is shared across fork).
+ * touches the parent's epoll set (it is shared across fork). Nor does it
+ * run the destroy callback of any registration made before the fork:
+ * that registration, and what its argument owns, are the parent's
+ * (registrations remember the fork generation they were made in).
  *
  * Starting the watcher waits until the thread runs ctx__watcher_main():
  * a fork() right after ctx_after_func() must not find it half started.
@@ -63,7 +70,9 @@ struct ctx_stop_handle {
 	atomic_uint refs;
 	int state;				/* CTX_REG_* */
 	void (*fn)(void *arg);
+	void (*destroy)(void *arg);		/* NULL: none */
 	void *arg;
+	unsigned int gen;			/* ctx_af_gen when made */
 	struct ctx_af *af;			/* while pending on a watch */
 	struct ctx_stop_handle *prev, *next;	/* in af->regs */
 	struct ctx_stop_handle *run_next;	/* in a list to start */
@@ -81,6 +90,12 @@ struct ctx_af {
 
 static pthread_mutex_t ctx_af_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * Fork generation: incremented in every child (while it has one thread),
+ * read without a lock.
+ */
+static unsigned int ctx_af_gen;
+
 static struct {
 	bool running;
 	int epfd;
@@ -91,10 +106,14 @@ static struct {
 
 /* ---- registrations ---------------------------------------------------- */
 
+/* Drop a reference; the last one destroys @arg (see above). */
 static void ctx__reg_put(struct ctx_stop_handle *reg)
 {
-	if (atomic_fetch_sub_explicit(&reg->refs, 1, memory_order_acq_rel) == 1)
-		free(reg);
+	if (atomic_fetch_sub_explicit(&reg->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (reg->destroy && reg->gen == ctx_af_gen)
+		reg->destroy(reg->arg);
+	free(reg);
 }
 
 static void ctx__reg_unlink(struct ctx_af *af, struct ctx_stop_handle *reg)
@@ -356,6 +375,7 @@ static void ctx__af_atfork_child(void)
 		close(ctx_w.evfd);
 	ctx_w.epfd = ctx_w.evfd = -1;
 	ctx_w.running = false;
+	ctx_af_gen++;
 
 	while ((af = ctx_w.active)) {
 		ctx_w.active = af->next;
@@ -388,6 +408,12 @@ static void ctx__af_init(void)
 int ctx_after_func(ctx_t *ctx, void (*fn)(void *arg), void *arg,
 		   ctx_stop_t **stop)
 {
+	return ctx_after_func_full(ctx, fn, arg, NULL, stop);
+}
+
+int ctx_after_func_full(ctx_t *ctx, void (*fn)(void *arg), void *arg,
+			void (*destroy)(void *arg), ctx_stop_t **stop)
+{
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct ctx_stop_handle *reg;
 	struct ctx_af *af = NULL;
@@ -406,19 +432,21 @@ int ctx_after_func(ctx_t *ctx, void (*fn)(void *arg), void *arg,
 		return ctx__fail(ENOMEM, "ctx_after_func: out of memory");
 	atomic_init(&reg->refs, stop ? 2 : 1);
 	reg->fn = fn;
+	reg->destroy = destroy;
 	reg->arg = arg;
+	reg->gen = ctx_af_gen;
 	reg->state = CTX_REG_PENDING;
 
 	if (ctx->never_done) {
 		/* Never runs; only a stop handle can still see it. */
 		if (!stop)
-			free(reg);
+			ctx__reg_put(reg);	/* ends here: destroy */
 		else
 			*stop = reg;
 		return 0;
 	}
 
-	err = ctx_err(ctx);
+	err = ctx__err(ctx, "ctx_after_func");
 	if (err < 0) {
 		free(reg);
 		return err;
@@ -459,8 +487,11 @@ bool ctx_stop(ctx_stop_t *stop)
 {
 	struct ctx_af *af;
 
-	if (!stop)
+	if (!stop) {
+		errno = EINVAL;
+		ctx__fail_errno("ctx_stop: NULL stop handle");
 		return false;
+	}
 	pthread_mutex_lock(&ctx_af_lock);
 	if (stop->state != CTX_REG_PENDING) {
 		pthread_mutex_unlock(&ctx_af_lock);

@@ -174,7 +174,7 @@ int ctx_done_fd(ctx_t *ctx)
  * says done, reading the event record cannot block (done is final), and
  * gives the err, which is then cached.
  */
-static int ctx__err_slow(struct ctx_context *ctx)
+static int ctx__err_slow(struct ctx_context *ctx, const char *what)
 {
 	struct pollfd pfd = { .fd = ctx->fd, .events = POLLIN };
 	struct ctxfd_event ev;
@@ -187,10 +187,10 @@ static int ctx__err_slow(struct ctx_context *ctx)
 	if (ret == 0)
 		return 0;
 	if (ret < 0)
-		return ctx__fail_errno("ctx_err: poll");
+		return ctx__fail_errno("%s: poll", what);
 	if (pfd.revents & POLLNVAL) {
 		errno = EBADF;
-		return ctx__fail_errno("ctx_err: poll");
+		return ctx__fail_errno("%s: poll", what);
 	}
 	do {
 		n = read(ctx->fd, &ev, sizeof(ev));
@@ -201,19 +201,23 @@ static int ctx__err_slow(struct ctx_context *ctx)
 	}
 	if (n >= 0)
 		errno = EIO;
-	return ctx__fail_errno("ctx_err: read");
+	return ctx__fail_errno("%s: read", what);
+}
+
+int ctx__err(struct ctx_context *ctx, const char *what)
+{
+	int err = atomic_load_explicit(&ctx->err, memory_order_acquire);
+
+	if (err || ctx->never_done)
+		return err;
+	return ctx__err_slow(ctx, what);
 }
 
 int ctx_err(ctx_t *ctx)
 {
-	int err;
-
 	if (__builtin_expect(!ctx, 0))
 		return ctx__fail(EINVAL, "ctx_err: NULL context");
-	err = atomic_load_explicit(&ctx->err, memory_order_acquire);
-	if (err || ctx->never_done)
-		return err;
-	return ctx__err_slow(ctx);
+	return ctx__err(ctx, "ctx_err");
 }
 
 int ctx_cause(ctx_t *ctx, int *code, char *msg, size_t len)
@@ -288,7 +292,7 @@ int ctx_wait(ctx_t *ctx, ctx_duration_t timeout)
 		return err;
 	/* A zero timeout is a done-check: one read(), like ctx_err(). */
 	if (timeout == 0)
-		return ctx_err(ctx);
+		return ctx__err(ctx, "ctx_wait");
 	if (timeout > 0) {
 		end = ctx__now_ns();
 		end = timeout > INT64_MAX - end ? INT64_MAX : end + timeout;
@@ -307,7 +311,7 @@ int ctx_wait(ctx_t *ctx, ctx_duration_t timeout)
 		}
 		n = ppoll(&pfd, 1, tsp, NULL);
 		if (n > 0)
-			return ctx_err(ctx);
+			return ctx__err(ctx, "ctx_wait");
 		if (n == 0)
 			return 0;
 		if (errno != EINTR)

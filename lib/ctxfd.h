@@ -10,12 +10,14 @@
  *   WithCancel(p)                   ctx_with_cancel(p, &ctx, &cancel)
  *   WithCancelCause(p)              ctx_with_cancel_cause(p, &ctx, &cancel)
  *   WithDeadline(p, t)              ctx_with_deadline(p, &t, &ctx, &cancel)
+ *                                   ctx_with_deadline_clock(p, clk, &t, ...)
  *   WithDeadlineCause(p, t, c)      ctx_with_deadline_cause(p, &t, code, msg, ...)
  *   WithTimeout(p, d)               ctx_with_timeout(p, d, &ctx, &cancel)
  *   WithTimeoutCause(p, d, c)       ctx_with_timeout_cause(p, d, code, msg, ...)
  *   WithValue(p, k, v)              ctx_with_value(p, key, val, len, &ctx)
  *   WithoutCancel(p)                ctx_without_cancel(p, &ctx)
  *   AfterFunc(ctx, f) -> stop       ctx_after_func(ctx, fn, arg, &stop)
+ *                                   ctx_after_func_full(..., destroy, &stop)
  *   stop()                          ctx_stop(stop)
  *   cancel() / cancel(cause)        ctx_cancel(cancel) / ctx_cancel_cause(...)
  *   ctx.Done()                      ctx_done_fd(ctx), ctx_wait(ctx, timeout)
@@ -44,10 +46,17 @@
  *  - Releasing a context or handle twice, or using it after its release,
  *    is undefined behaviour, as with free().
  *
- * Errors: functions returning int return 0 (or a documented non-negative
- * value) on success and a negative errno on failure; NULL contexts, handles
- * and keys are refused with -EINVAL. ctx_last_error() describes the last
- * failure of the calling thread in words. Every function is thread safe.
+ * Errors (one rule, libctxfd(7)): functions returning int or ssize_t
+ * return 0 (or a documented non-negative value) on success and a negative
+ * errno on failure, having changed nothing; functions returning bool
+ * (ctx_deadline, ctx_stop) return false on failure and set errno, which
+ * they leave alone on success. Out-parameters are cleared on failure.
+ * NULL contexts, handles and keys are refused with EINVAL (releasing NULL
+ * does nothing, like free(NULL)); a context whose descriptor the program
+ * closed gives EBADF wherever the descriptor is needed. The one exception
+ * to "failure changes nothing" is Go's: cancel always cancels (see
+ * ctx_cancel_cause()). ctx_last_error() describes the last failure (or
+ * report) of the calling thread in words. Every function is thread safe.
  *
  * fork(): contexts, handles and their descriptors are inherited like any
  * descriptor. The AfterFunc watcher thread is not: see ctx_after_func(3).
@@ -68,9 +77,14 @@
 extern "C" {
 #endif
 
-/** LIBCTXFD_VERSION_MAJOR etc. - version of this header. */
+/*
+ * LIBCTXFD_VERSION_MAJOR etc. - version of this header: ctxfd's one
+ * version number (the file VERSION; `tools/version set` rewrites these
+ * lines, and the build fails if they disagree with it).
+ */
 #define LIBCTXFD_VERSION_MAJOR	1
 #define LIBCTXFD_VERSION_MINOR	0
+#define LIBCTXFD_VERSION_PATCH	0
 
 /** A context (Go's context.Context). Opaque, reference counted. */
 typedef struct ctx_context ctx_t;
@@ -78,6 +92,14 @@ typedef struct ctx_context ctx_t;
 typedef struct ctx_cancel_handle ctx_cancel_t;
 /** The stop function of an AfterFunc registration. Opaque. */
 typedef struct ctx_stop_handle ctx_stop_t;
+
+/*
+ * struct timespec is POSIX (and C11); <time.h> does not declare it under
+ * -std=c99. Declared here, a prototype below names the same struct in C
+ * and C++ alike, whatever the standard; a caller who fills one includes
+ * <time.h> with _POSIX_C_SOURCE (or uses C11 or later).
+ */
+struct timespec;
 
 /** A duration in nanoseconds (Go's time.Duration). */
 typedef int64_t ctx_duration_t;
@@ -95,7 +117,11 @@ typedef int64_t ctx_duration_t;
 #define CTX_CANCELED		ECANCELED
 #define CTX_DEADLINE_EXCEEDED	ETIMEDOUT
 
-/** Longest cause message in bytes, without the NUL. */
+/**
+ * Longest cause message in bytes, without the NUL. ctx_cancel_cause()
+ * cuts longer ones (at a UTF-8 character boundary); the deadline
+ * functions refuse them (E2BIG).
+ */
 #define CTX_CAUSE_MSG_MAX	127
 
 /** Flag of ctx_fd() and ctx_cancel_fd(): the new fd survives execve(). */
@@ -131,7 +157,11 @@ void ctx_release(ctx_t *ctx);
  */
 int ctx_with_cancel(ctx_t *parent, ctx_t **ctx, ctx_cancel_t **cancel);
 int ctx_with_cancel_cause(ctx_t *parent, ctx_t **ctx, ctx_cancel_t **cancel);
-/* @deadline: absolute CLOCK_MONOTONIC time. */
+/*
+ * @deadline: absolute CLOCK_MONOTONIC time. A time that is plainly a
+ * CLOCK_REALTIME one (decades away on CLOCK_MONOTONIC) is refused with
+ * -EINVAL: pass wall-clock times to ctx_with_deadline_clock().
+ */
 int ctx_with_deadline(ctx_t *parent, const struct timespec *deadline,
 		      ctx_t **ctx, ctx_cancel_t **cancel);
 int ctx_with_deadline_cause(ctx_t *parent, const struct timespec *deadline,
@@ -144,7 +174,8 @@ int ctx_with_timeout_cause(ctx_t *parent, ctx_duration_t timeout,
 			   ctx_t **ctx, ctx_cancel_t **cancel);
 /*
  * @key: a NUL-terminated, non-empty string. @val/@len: the value bytes;
- * NULL/0 binds "no value" (Go's nil), which shadows older bindings.
+ * NULL/0 binds nil (Go's nil: no value), which shadows older bindings;
+ * any other pointer with @len 0 binds the empty value "" (since 1.1).
  */
 int ctx_with_value(ctx_t *parent, const char *key, const void *val,
 		   size_t len, ctx_t **ctx);
@@ -155,10 +186,17 @@ int ctx_without_cancel(ctx_t *parent, ctx_t **ctx);
 /** Go's cancel(): cancel the context and its subtree; idempotent. */
 int ctx_cancel(ctx_cancel_t *cancel);
 /**
- * Go's cancel(cause) (WithCancelCause only): @code non-zero, @msg NULL or
- * at most CTX_CAUSE_MSG_MAX bytes. Code 0 with no message is cancel(nil).
- * The first cancel wins. -EINVAL on a handle of a context made without
- * "cause" (Go's CancelFunc takes no cause), which is then not canceled.
+ * Go's cancel(cause) (WithCancelCause): @code non-zero, @msg NULL or a
+ * string. Code 0 with no message is cancel(nil). The first cancel wins.
+ * Cancel always cancels: returns 0, or, having canceled, a report:
+ * CTX_CAUSE_TRUNCATED (@msg was cut to CTX_CAUSE_MSG_MAX bytes at a
+ * UTF-8 boundary) or CTX_CAUSE_DROPPED (canceled without a cause, as
+ * Go's cancel() would: the handle takes no cause - ctx_with_cancel(), the
+ * deadline functions -, a message without a code, or a reserved code).
+ * Reserved: CTX_CANCELED and CTX_DEADLINE_EXCEEDED with a message other
+ * than their ctx_strerror() text, and their negatives; without one they
+ * are Go's Canceled and DeadlineExceeded. Negative only if nothing could
+ * be canceled (NULL handle, closed descriptor).
  */
 int ctx_cancel_cause(ctx_cancel_t *cancel, int code, const char *msg);
 /** Release a cancel handle (see "Ownership" above). NULL is ignored. */
@@ -189,14 +227,16 @@ int ctx_err(ctx_t *ctx);
 int ctx_cause(ctx_t *ctx, int *code, char *msg, size_t len);
 /**
  * Go's Deadline(): true and the effective deadline (absolute
- * CLOCK_MONOTONIC) if the context has one; false otherwise (and on error).
+ * CLOCK_MONOTONIC) if the context has one; false and zero otherwise. On
+ * failure false, zero, and errno set (errno is left alone otherwise).
  */
 bool ctx_deadline(ctx_t *ctx, struct timespec *deadline);
 /**
  * Go's Value(): the value bound to @key by the nearest ancestor. Returns
- * its length, copied into @buf if it fits in @len bytes (otherwise nothing
- * is copied: ask again with a bigger buffer); 0 for a "no value" binding;
- * -ENOENT if no ancestor binds @key.
+ * its length (0 for ""), copied into @buf if it fits in @len bytes
+ * (otherwise nothing is copied: ask again with a bigger buffer); -ENOENT
+ * where Go's Value() is nil: no ancestor binds @key, or the nearest
+ * binding is nil. (Programs built against 1.0 get 0 for nil, as then.)
  */
 ssize_t ctx_value(ctx_t *ctx, const char *key, void *buf, size_t len);
 /**
@@ -223,11 +263,15 @@ int ctx_after_func(ctx_t *ctx, void (*fn)(void *arg), void *arg,
 		   ctx_stop_t **stop);
 /**
  * Go's stop(): true if it prevented @fn from running; false if @fn has
- * been started already or the registration was stopped already. Never
- * waits for @fn.
+ * been started already or the registration was stopped already (or
+ * @stop is NULL: errno EINVAL). Never waits for @fn: to free @arg once
+ * nothing uses it, register with ctx_after_func_full().
  */
 bool ctx_stop(ctx_stop_t *stop);
-/** Release a stop handle; a pending @fn still runs when ctx is done. */
+/**
+ * Release a stop handle; a pending @fn still runs when ctx is done. The
+ * destroy callback of ctx_after_func_full() may run in this call.
+ */
 void ctx_stop_release(ctx_stop_t *stop);
 
 /* ---- Across processes --------------------------------------------------- */
@@ -272,7 +316,44 @@ int ctx_export_env(ctx_t *ctx, char *buf, size_t len);
 int ctx_kill_on_cancel(ctx_t *ctx, pid_t pid, int sig, ctx_duration_t grace,
 		       unsigned int flags);
 
-/* ---- Across machines (ctxd(8)) ------------------------------------------ */
+/* ---- Since libctxfd 1.1 ----------------------------------------------- */
+
+/** Positive results of ctx_cancel_cause(): canceled, but not as asked. */
+#define CTX_CAUSE_TRUNCATED	1	/* the message was cut */
+#define CTX_CAUSE_DROPPED	2	/* canceled without the cause */
+
+/**
+ * Go's WithDeadline() for a time on @clockid: CLOCK_MONOTONIC and
+ * CLOCK_BOOTTIME times are kept on their clock (a BOOTTIME deadline
+ * counts time suspended); CLOCK_REALTIME and CLOCK_TAI (wall-clock)
+ * times are converted to CLOCK_BOOTTIME when called, so that later
+ * changes of the wall clock do not move the deadline (Go's deadlines
+ * carry a monotonic reading for the same reason). Other clocks, and a
+ * wall-clock time given as CLOCK_MONOTONIC or CLOCK_BOOTTIME, are
+ * refused with -EINVAL. ctx_deadline() reports CLOCK_MONOTONIC times.
+ */
+int ctx_with_deadline_clock(ctx_t *parent, clockid_t clockid,
+			    const struct timespec *deadline,
+			    ctx_t **ctx, ctx_cancel_t **cancel);
+int ctx_with_deadline_clock_cause(ctx_t *parent, clockid_t clockid,
+				  const struct timespec *deadline,
+				  int code, const char *msg,
+				  ctx_t **ctx, ctx_cancel_t **cancel);
+
+/**
+ * ctx_after_func() plus the owner of @arg: @destroy(@arg), if not NULL,
+ * runs exactly once, when the registration has ended on both sides:
+ * @fn has returned or can no longer run (stopped, or @ctx is never
+ * done), and the stop handle, if @stop was given, has been released. It
+ * runs in the thread that ends it: @fn's, after @fn, or the caller of
+ * ctx_stop_release() (or of this function). On failure neither
+ * @fn nor @destroy runs. A child process never runs @destroy for a
+ * registration inherited across fork().
+ */
+int ctx_after_func_full(ctx_t *ctx, void (*fn)(void *arg), void *arg,
+			void (*destroy)(void *arg), ctx_stop_t **stop);
+
+/* ---- Across machines (ctxd(8)), since libctxfd 1.1 --------------------- */
 
 /** An export of a context under a name (ctx_export()). Opaque. */
 typedef struct ctx_export_handle ctx_export_t;

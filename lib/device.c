@@ -9,6 +9,15 @@
  * CTXFD_MODULE environment variable (ignored in secure-execution mode, as
  * for setuid programs); otherwise the call fails with -ENODEV and
  * ctx_last_error() says what to run ("sudo modprobe ctxfd").
+ *
+ * When loading fails (ours, or the kernel's own attempt on the first open
+ * of a static /dev/ctxfd node), the message says why, in the form "the
+ * ctxfd module could not be loaded: REASON; ADVICE". A kernel that takes
+ * only signed modules (Secure Boot lockdown, module.sig_enforce) refuses
+ * an unsigned module, or one signed with a key it does not trust, with
+ * EKEYREJECTED (or EPERM under lockdown): REASON then names the policy
+ * and the module's signer, and ADVICE points to ctxfd-secure-boot(7)
+ * (Documentation/admin-guide/secure-boot.rst).
  */
 #include <fcntl.h>
 #include <libkmod.h>
@@ -21,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -76,8 +86,163 @@ static void ctx__kmod_log(void *data, int priority, const char *file,
 		log->text[--n] = '\0';
 }
 
-/* Load ctxfd.ko; returns 0 or a negative errno, with a reason in @log. */
-static int ctx__load_module(struct ctx_kmod_log *log)
+/* The manual page on signing the module, for signature failures. */
+#define CTX_SIG_DOC "ctxfd-secure-boot(7)"
+
+/* ctxfd.ko as modprobe finds it: installed?, and signed by whom. */
+struct ctx_mod_info {
+	bool found;
+	bool is_signed;
+	char signer[40];
+};
+
+static void ctx__mod_info(struct kmod_module *mod, struct ctx_mod_info *info)
+{
+	struct kmod_list *list = NULL, *l;
+
+	if (!kmod_module_get_path(mod))
+		return;		/* built in, or an alias without a file */
+	info->found = true;
+	info->is_signed = false;
+	info->signer[0] = '\0';
+	if (kmod_module_get_info(mod, &list) < 0)
+		return;
+	kmod_list_foreach(l, list) {
+		const char *key = kmod_module_info_get_key(l);
+		const char *value = kmod_module_info_get_value(l);
+
+		if (!strcmp(key, "sig_id") || !strcmp(key, "signer"))
+			info->is_signed = true;
+		if (!strcmp(key, "signer") && value)
+			snprintf(info->signer, sizeof(info->signer), "%s", value);
+	}
+	kmod_module_info_free_list(list);
+}
+
+/* What modprobe would load, without loading it (any user may look). */
+static void ctx__lookup_info(struct ctx_mod_info *info)
+{
+	struct kmod_list *list = NULL, *l;
+	struct kmod_ctx *kctx = kmod_new(NULL, NULL);
+
+	if (!kctx)
+		return;
+	kmod_set_log_priority(kctx, 0);
+	if (!kmod_module_new_from_lookup(kctx, "ctxfd", &list)) {
+		kmod_list_foreach(l, list) {
+			struct kmod_module *m = kmod_module_get_module(l);
+
+			if (!info->found)
+				ctx__mod_info(m, info);
+			kmod_module_unref(m);
+		}
+		kmod_module_unref_list(list);
+	}
+	kmod_unref(kctx);
+}
+
+static bool ctx__read_line(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)n, f) != NULL;
+	fclose(f);
+	return ok;
+}
+
+/*
+ * The policy under which the running kernel loads only modules signed
+ * with a key it trusts, or NULL: module.sig_enforce (EKEYREJECTED),
+ * lockdown (EPERM), or Secure Boot (which Debian's kernels turn into
+ * lockdown). Any user may read all three.
+ */
+static const char *ctx__sig_policy(void)
+{
+	char buf[128];
+	FILE *f;
+
+	if (ctx__read_line("/sys/module/module/parameters/sig_enforce",
+			   buf, sizeof(buf)) && buf[0] == 'Y')
+		return "module.sig_enforce";
+	if (ctx__read_line("/sys/kernel/security/lockdown", buf, sizeof(buf)) &&
+	    !strstr(buf, "[none]"))
+		return "kernel lockdown";
+	/* 4 bytes of attributes, then 1 if Secure Boot is on. */
+	f = fopen("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", "re");
+	if (f) {
+		unsigned char v[5];
+		bool on = fread(v, 1, sizeof(v), f) == sizeof(v) && v[4] == 1;
+
+		fclose(f);
+		if (on)
+			return "Secure Boot";
+	}
+	return NULL;
+}
+
+/*
+ * Fail with "the ctxfd module could not be loaded: REASON; ADVICE".
+ * @err: the load's negative errno, or 0 if it was the kernel's attempt
+ * (first open of the node), whose error we cannot see; @detail: libkmod's
+ * message or NULL.
+ */
+static int ctx__fail_load(const char *what, int err, const char *detail,
+			  const struct ctx_mod_info *info)
+{
+	const char *policy = ctx__sig_policy();
+	const char *desc = err ? strerrordesc_np(-err) : NULL;
+	struct utsname u;
+	char why[200];
+	bool sig = err == -EKEYREJECTED || err == -ENOKEY ||
+		   err == -EKEYEXPIRED || err == -EKEYREVOKED ||
+		   (policy && info->found && (err == -EPERM || !err));
+
+	if (sig) {
+		if (!policy)
+			snprintf(why, sizeof(why),
+				 "the kernel does not accept its signature");
+		else if (!info->found || !info->is_signed)
+			snprintf(why, sizeof(why),
+				 "%s: the kernel loads only signed modules; ctxfd.ko is not signed",
+				 policy);
+		else
+			snprintf(why, sizeof(why),
+				 "%s: the kernel loads only signed modules; ctxfd.ko is signed by '%s'%s",
+				 policy, info->signer[0] ? info->signer : "?",
+				 err ? ", a key it does not trust" :
+				 ": is that key enrolled?");
+		return ctx__fail(ENODEV,
+				 "%s: the ctxfd module could not be loaded: %s (%s); see %s",
+				 what, desc ? desc : "the kernel refused it", why,
+				 CTX_SIG_DOC);
+	}
+	if (err == -ENOENT || !info->found) {
+		if (uname(&u))
+			snprintf(u.release, sizeof(u.release), "?");
+		return ctx__fail(ENODEV,
+				 "%s: the ctxfd module could not be loaded: module ctxfd not found for kernel %s%s%s%s; install it (package ctxfd-dkms) and run `sudo modprobe ctxfd`",
+				 what, u.release, detail && *detail ? " (" : "",
+				 detail && *detail ? detail : "",
+				 detail && *detail ? ")" : "");
+	}
+	if (!err && access("/sys/module/ctxfd", F_OK) == 0)
+		return ctx__fail(ENODEV,
+				 "%s: the ctxfd module is loaded, but %s is not its device (see /sys/class/misc/ctxfd/dev)",
+				 what, CTXFD_DEVICE);
+	return ctx__fail(ENODEV,
+			 "%s: the ctxfd module could not be loaded: %s; run `sudo modprobe ctxfd` and see the kernel log (dmesg)",
+			 what, detail && *detail ? detail :
+			 desc ? desc : "the kernel's request to load it failed");
+}
+
+/*
+ * Load ctxfd.ko; returns 0 or a negative errno, with libkmod's reason in
+ * @log and what was tried in @info.
+ */
+static int ctx__load_module(struct ctx_kmod_log *log, struct ctx_mod_info *info)
 {
 	const char *path = secure_getenv("CTXFD_MODULE");
 	struct kmod_module *mod = NULL;
@@ -93,6 +258,7 @@ static int ctx__load_module(struct ctx_kmod_log *log)
 	if (path && *path) {
 		ret = kmod_module_new_from_path(kctx, path, &mod);
 		if (!ret) {
+			ctx__mod_info(mod, info);
 			ret = kmod_module_insert_module(mod, 0, NULL);
 			if (ret == -EEXIST)
 				ret = 0;
@@ -106,6 +272,7 @@ static int ctx__load_module(struct ctx_kmod_log *log)
 		kmod_list_foreach(l, list) {
 			struct kmod_module *m = kmod_module_get_module(l);
 
+			ctx__mod_info(m, info);
 			ret = kmod_module_probe_insert_module(m, 0, NULL, NULL,
 							      NULL, NULL);
 			kmod_module_unref(m);
@@ -116,10 +283,6 @@ static int ctx__load_module(struct ctx_kmod_log *log)
 		}
 		kmod_module_unref_list(list);
 	}
-	if (ret && !log->text[0])
-		snprintf(log->text, sizeof(log->text), "%s",
-			 ret == -ENOENT ? "module ctxfd not found" :
-			 strerrordesc_np(-ret) ? strerrordesc_np(-ret) : "error");
 	kmod_module_unref(mod);
 	kmod_unref(kctx);
 	return ret < 0 ? ret : 0;
@@ -141,6 +304,8 @@ static void ctx__mknod_from_sysfs(void)
 static int ctx__dev_open(const char *what)
 {
 	struct ctx_kmod_log log = { "" };
+	struct ctx_mod_info info = { false };
+	const char *policy;
 	int fd, ret;
 
 	fd = open(CTXFD_DEVICE, O_RDWR | O_CLOEXEC);
@@ -149,15 +314,29 @@ static int ctx__dev_open(const char *what)
 	if (errno != ENOENT && errno != ENODEV && errno != ENXIO)
 		return ctx__fail_errno("%s: cannot open %s", what, CTXFD_DEVICE);
 
-	if (!ctx__can_load_modules())
+	if (!ctx__can_load_modules()) {
+		int open_err = errno;
+
+		/*
+		 * ENODEV/ENXIO: the node exists (made at boot from
+		 * modules.devname) and opening it made the kernel try to
+		 * load the module, in vain; ENOENT: nobody tried yet.
+		 */
+		ctx__lookup_info(&info);
+		if (open_err != ENOENT)
+			return ctx__fail_load(what, 0, NULL, &info);
+		policy = ctx__sig_policy();
+		if (policy && info.found && !info.is_signed)
+			return ctx__fail(ENODEV,
+					 "%s: %s is missing: the ctxfd kernel module is not loaded, and could not be (%s: the kernel loads only signed modules; ctxfd.ko is not signed); see %s",
+					 what, CTXFD_DEVICE, policy, CTX_SIG_DOC);
 		return ctx__fail(ENODEV,
 				 "%s: %s is missing: the ctxfd kernel module is not loaded; run `sudo modprobe ctxfd`",
 				 what, CTXFD_DEVICE);
-	ret = ctx__load_module(&log);
+	}
+	ret = ctx__load_module(&log, &info);
 	if (ret < 0)
-		return ctx__fail(ENODEV,
-				 "%s: %s is missing and loading the ctxfd kernel module failed (%s); install it and run `sudo modprobe ctxfd`",
-				 what, CTXFD_DEVICE, log.text);
+		return ctx__fail_load(what, ret, log.text, &info);
 	fd = open(CTXFD_DEVICE, O_RDWR | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		ctx__mknod_from_sysfs();

@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-#define CTX_LAST_ERROR_MAX 256
+#define CTX_LAST_ERROR_MAX 512	/* room for a path and a reason */
 
 static __thread char ctx_last_error_buf[CTX_LAST_ERROR_MAX];
 
@@ -62,6 +62,16 @@ int ctx__fail(int err, const char *fmt, ...)
 	va_end(ap);
 	ctx__debug_print();
 	return -err;
+}
+
+void ctx__note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx_last_error_buf, sizeof(ctx_last_error_buf), fmt, ap);
+	va_end(ap);
+	ctx__debug_print();
 }
 
 int ctx__fail_errno(const char *fmt, ...)

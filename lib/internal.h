@@ -33,6 +33,23 @@
 #pragma GCC visibility pop
 
 #define CTX_HIDDEN __attribute__((visibility("hidden")))
+
+/*
+ * Symbol versions of a function whose behaviour changed (glibc's way):
+ * the implementation of @name since release @ver is @impl, exported as
+ * @name@@ver, the default that programs link against from then on
+ * (CTX_SYMBOL_DEFAULT); an older behaviour stays available to programs
+ * linked against release @ver as @name@ver (CTX_SYMBOL_COMPAT). List
+ * @name in both nodes of libctxfd.map. The static library links the
+ * default one.
+ */
+#define CTX_SYMBOL_DEFAULT(impl, name, ver)				\
+	__asm__(".symver " #impl "," #name "@@" #ver);			\
+	__attribute__((visibility("default"), used))
+#define CTX_SYMBOL_COMPAT(impl, name, ver)				\
+	__asm__(".symver " #impl "," #name "@" #ver);			\
+	__attribute__((visibility("default"), used))
+
 #define CTX_NOINLINE __attribute__((noinline))
 
 enum ctx_kind {
@@ -74,6 +91,8 @@ CTX_HIDDEN struct ctx_context *ctx__alloc(int fd, enum ctx_kind kind,
 CTX_HIDDEN bool ctx__is_static(const struct ctx_context *ctx);
 CTX_HIDDEN int ctx__info(struct ctx_context *ctx, struct ctxfd_info *info);
 CTX_HIDDEN int ctx__adopt(int fd, bool want_cancel, struct ctx_context **out);
+/* ctx_err() of a non-NULL @ctx, failures described as @what's. */
+CTX_HIDDEN int ctx__err(struct ctx_context *ctx, const char *what);
 
 /*
  * Create a child of @parent with @args (a root if @parent has no fd).
@@ -101,6 +120,9 @@ CTX_HIDDEN int ctx__fail(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The same with errno, appending strerror(errno) to the message. */
 CTX_HIDDEN int ctx__fail_errno(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+/* Describe a report of a call that did its job (see ctx_cancel_cause()). */
+CTX_HIDDEN void ctx__note(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /* Nanoseconds of a timespec, saturating. */

@@ -8,10 +8,14 @@
 #   make selftests       also build/selftests/libctxfd{,-asan,-valgrind}/*
 #   make install         DESTDIR, PREFIX (/usr/local), LIBDIR, INCLUDEDIR,
 #                        MANDIR, PKGCONFIGDIR
+#   make uninstall       removes what make install installed (same variables)
 #   make bench-lib       the ctx_err()/create+cancel benchmark, in the VM
 
-LIB_VERSION := 1.0.0
-LIB_SOMAJOR := 1
+# ctxfd's version (VERSION, read by the top Makefile): the file name
+# libctxfd.so.X.Y.Z and the soname libctxfd.so.X. lib/ctxfd.h's
+# LIBCTXFD_VERSION_* must agree: tools/version checks it before the build.
+LIB_VERSION := $(VERSION)
+LIB_SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 LIB_DIR := $(BUILD)/lib
 LIB_SO := $(LIB_DIR)/libctxfd.so.$(LIB_VERSION)
 LIB_SONAME := libctxfd.so.$(LIB_SOMAJOR)
@@ -34,20 +38,25 @@ LIB_LDFLAGS := -shared -Wl,-soname,$(LIB_SONAME) \
 	-Wl,--version-script=lib/libctxfd.map -Wl,-z,defs -Wl,-z,nodelete \
 	-Wl,--as-needed
 
-.PHONY: lib examples install install-lib bench-lib
+.PHONY: lib examples install install-lib uninstall uninstall-lib bench-lib
 
 lib: $(LIB_SO) $(LIB_DIR)/$(LIB_SONAME) $(LIB_DIR)/libctxfd.so $(LIB_A) $(LIB_PC)
 
-$(LIB_DIR)/obj/%.o: lib/%.c $(LIB_HDRS)
+# Every copy of the version agrees with VERSION (tools/version check).
+$(LIB_DIR)/version.ok: VERSION lib/ctxfd.h $(wildcard debian/changelog debian/control) tools/version
+	@tools/version check
+	@mkdir -p $(dir $@) && touch $@
+
+$(LIB_DIR)/obj/%.o: lib/%.c $(LIB_HDRS) | $(LIB_DIR)/version.ok
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(LIB_CFLAGS) -c -o $@ $<
 
 $(LIB_DIR)/asan/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 $(LIB_SO): $(LIB_OBJS) lib/libctxfd.map
-	$(CC) $(CFLAGS) $(LIB_LDFLAGS) -o $@ $(LIB_OBJS) $(KMOD_LIBS) -pthread
+	$(CC) $(CFLAGS) $(LDFLAGS) $(LIB_LDFLAGS) -o $@ $(LIB_OBJS) $(KMOD_LIBS) -pthread
 
 $(LIB_DIR)/$(LIB_SONAME): $(LIB_SO)
 	ln -sf $(notdir $<) $@
@@ -75,7 +84,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
-$(LIB_PC): lib/libctxfd.pc.in
+$(LIB_PC): lib/libctxfd.pc.in VERSION
 	@mkdir -p $(dir $@)
 	$(call make-pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$@)
 
@@ -104,17 +113,20 @@ $(LIB_DIR)/asan/examples/%: lib/examples/%.c lib/ctxfd.h $(LIB_ASAN_A)
 # ---- selftests ---------------------------------------------------------
 # selftests/libctxfd/*_test.c are built three ways: against the shared
 # library (group libctxfd), with ASan against an ASan build of the
-# library (group libctxfd-asan), and run one by one under valgrind by
-# selftests/libctxfd-valgrind/valgrind_test.c (group libctxfd-valgrind).
+# library (group libctxfd-asan), and run under valgrind by
+# selftests/libctxfd-valgrind/valgrind.c, built once per program
+# (group libctxfd-valgrind, same names).
 LIB_TEST_SRCS := $(sort $(wildcard selftests/libctxfd/*_test.c))
 LIB_TEST_NAMES := $(notdir $(basename $(LIB_TEST_SRCS)))
 LIB_TEST_HDRS := $(wildcard selftests/libctxfd/*.h) $(SELFTEST_HDRS) lib/ctxfd.h
 LIB_ASAN_TESTS := $(addprefix $(BUILD)/selftests/libctxfd-asan/,$(LIB_TEST_NAMES))
 LIB_VG_DIR := $(BUILD)/selftests/libctxfd-valgrind
+LIB_VG_TESTS := $(addprefix $(LIB_VG_DIR)/,$(LIB_TEST_NAMES))
 LIB_TEST_CFLAGS = $(SELFTEST_CFLAGS) -std=gnu11 -D_GNU_SOURCE -I$(TOP)/lib \
 	-I$(TOP)/selftests/libctxfd
 
-selftests: $(LIB_ASAN_TESTS) $(LIB_EX_BINS) $(LIB_EX_ASAN_BINS)
+selftests: $(LIB_ASAN_TESTS) $(LIB_VG_TESTS) $(LIB_EX_BINS) $(LIB_EX_ASAN_BINS) \
+	lib-vg-stale
 
 $(BUILD)/selftests/libctxfd/%: selftests/libctxfd/%.c $(LIB_TEST_HDRS) $(KSFT_HDR) \
 		$(LIB_SO) $(LIB_DIR)/libctxfd.so
@@ -133,22 +145,19 @@ $(BUILD)/selftests/libctxfd-asan/%: selftests/libctxfd/%.c $(LIB_TEST_HDRS) \
 		-DCTX_EXAMPLES_SRC='"$(TOP)/lib/examples"' \
 		-o $@ $< $(LIB_ASAN_A) $(KMOD_LIBS) $(SELFTEST_LDLIBS)
 
-# The list of programs the valgrind group runs, rewritten only on change.
-$(LIB_VG_DIR)/tests.h: FORCE
+$(LIB_VG_DIR)/%_test: selftests/libctxfd-valgrind/valgrind.c $(SELFTEST_HDRS) \
+		$(KSFT_HDR) selftests/libctxfd-valgrind/libctxfd.supp
 	@mkdir -p $(dir $@)
-	@printf 'VG_TEST(%s)\n' $(LIB_TEST_NAMES) > $@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-
-$(LIB_VG_DIR)/%: selftests/libctxfd-valgrind/%.c $(LIB_VG_DIR)/tests.h \
-		$(SELFTEST_HDRS) $(KSFT_HDR) selftests/libctxfd-valgrind/libctxfd.supp
-	@mkdir -p $(dir $@)
-	$(CC) $(SELFTEST_CFLAGS) -std=gnu11 -D_GNU_SOURCE -I$(TOP)/$(LIB_VG_DIR) \
-		-DCTX_TOP='"$(TOP)"' \
+	$(CC) $(SELFTEST_CFLAGS) -std=gnu11 -D_GNU_SOURCE \
+		-DVG_PROGRAM=$*_test -DCTX_TOP='"$(TOP)"' \
 		-DCTX_TESTS_DIR='"$(TOP)/$(BUILD)/selftests/libctxfd"' \
 		-o $@ $< $(SELFTEST_LDLIBS)
 
-.PHONY: FORCE
-FORCE:
+# The one program that ran them all, before: tools/run-tests would run it
+# too in build trees that have it.
+.PHONY: lib-vg-stale
+lib-vg-stale:
+	@rm -f $(LIB_VG_DIR)/valgrind_test $(LIB_VG_DIR)/tests.h
 
 # ---- benchmark -----------------------------------------------------------
 bench-lib: examples
@@ -159,6 +168,7 @@ LIB_MAN3 := $(wildcard Documentation/man/man3/*.3)
 LIB_MAN7 := $(wildcard Documentation/man/man7/*.7)
 
 install: install-lib
+uninstall: uninstall-lib
 
 install-lib: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
@@ -173,3 +183,14 @@ install-lib: lib
 	$(call make-pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$(DESTDIR)$(PKGCONFIGDIR)/libctxfd.pc)
 	$(if $(LIB_MAN3),install -m 0644 $(LIB_MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(LIB_MAN7),install -m 0644 $(LIB_MAN7) $(DESTDIR)$(MANDIR)/man7/)
+
+# Exactly what install-lib installs; directories only if they are left empty.
+uninstall-lib:
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SO)) \
+		$(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libctxfd.so \
+		$(DESTDIR)$(LIBDIR)/$(notdir $(LIB_A)) \
+		$(DESTDIR)$(INCLUDEDIR)/ctxfd.h $(DESTDIR)$(INCLUDEDIR)/linux/ctxfd.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/libctxfd.pc \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(LIB_MAN3))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(LIB_MAN7)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/linux 2>/dev/null

@@ -2,27 +2,39 @@
 /*
  * Process attachments: signal processes when a context is done.
  *
- * CTXFD_IOC_ATTACH ties a process (by pid + pidfd) to a context. The
- * moment the context is done, the processes of the teardown are
- * collected (teardown.c: the process and, if asked, its descendants), so
- * that children do not slip away when their parents exit first; a work
- * item then sends the chosen signal, children before parents, and after
- * the grace period a second one freezes the tree and SIGKILLs everything
- * left. A SIGKILL attachment freezes and kills at once.
+ * CTXFD_IOC_ATTACH ties a process (by pid + pidfd) to a context. Its
+ * member set (members.c) is made at attach time: the process and, with a
+ * descendants flag, everything forked below it from then on. When the
+ * context is done, a work item sends the chosen signal to the members,
+ * children before parents, and after the grace period a second one
+ * freezes the members and SIGKILLs them (teardown.c). A SIGKILL
+ * attachment freezes and kills at once.
  *
  * Permission is kill(2)'s, checked at attach time with the caller's
  * credentials and again for every signal with the credentials saved at
- * attach time and the target's current ones (teardown.c). kthreads, init
- * and the init of the caller's pid namespace cannot be attached.
+ * attach time and the target's current ones (teardown.c). kthreads and
+ * init cannot be attached; the init of the caller's pid namespace only
+ * with CTXFD_ATTACH_DESCENDANTS_ONLY, which spares it.
  *
  * Lifetime: an attachment holds a reference on its node (so a node whose
  * fds are all closed still tears its processes down when an ancestor is
  * canceled), on the struct pid, on the saved credentials and on the
- * module. It waits on the process's pidfd wait queue and ends when the
- * thread group has exited. Exactly one of the fire path and the exit path
- * owns an attachment: whichever takes it off the node's list, under the
- * tree lock. The exit work is queued at most once: whoever queues it
- * takes the wait entry off the pidfd queue first, under that queue's lock.
+ * module, and owns its member set. It waits on the process's pidfd wait
+ * queue and ends when the thread group has exited. Who owns it, step by
+ * step (see also ctxfd.h):
+ *
+ *  1. ctxfd_ioctl_attach() until it is published under the tree lock;
+ *  2. armed (on the node's list): the tree lock; whoever takes it off the
+ *     list under that lock owns it from then on;
+ *  3. the fire path (ctxfd_attach_fire(), then fire_work and kill_work),
+ *     once queued: nobody else touches it, not even the ioctl that
+ *     queued it for a done context; it frees it;
+ *  4. or the exit path (exit_work), when the process exited while armed;
+ *     it frees it.
+ *
+ * The exit work is queued at most once: whoever queues it takes the wait
+ * entry off the pidfd queue first, under that queue's lock. The fire path
+ * takes the entry off and waits for the exit work before it frees.
  */
 #include <linux/cred.h>
 #include <linux/err.h>
@@ -52,17 +64,17 @@ enum ctxfd_attach_state {
  * @pid: the process (thread group); holds a reference.
  * @cred: the attacher's credentials at attach time; holds a reference.
  * @user: who is charged for the attachment.
+ * @members: the processes to tear down; owned.
  * @exit_wait: on @pid->wait_pidfd until the thread group exits.
  * @exit_work: detaches on exit, in process context.
  * @fire_work: sends @signal, in process context.
  * @kill_work: freezes and kills after the grace period.
- * @set: the processes of the teardown, collected when the node is done
- *	and grown by every later walk. Owned by the fire path.
  * @signal: immutable.
  * @grace: jiffies between @signal and SIGKILL, 0 for none; immutable.
  * @kill_at: when the grace period ends (jiffies). Owned by the fire path.
- * @poll: next look at the processes during the grace period (jiffies).
- *	Owned by the fire path.
+ * @poll: next look at the processes during the grace period, or while
+ *	waiting for them to exit (jiffies). Owned by the fire path.
+ * @phase: enum ctxfd_attach_phase. Owned by the fire path.
  * @flags: CTXFD_ATTACH_*; immutable.
  */
 struct ctxfd_attachment {
@@ -72,31 +84,24 @@ struct ctxfd_attachment {
 	struct pid *pid;
 	const struct cred *cred;
 	struct ctxfd_user *user;
+	struct ctxfd_members *members;
 	struct wait_queue_entry exit_wait;
 	struct work_struct exit_work;
 	struct work_struct fire_work;
 	struct delayed_work kill_work;
-	struct ctxfd_pidset set;
 	int signal;
 	unsigned long grace;
 	unsigned long kill_at;
 	unsigned long poll;
+	int phase;
 	u64 flags;
 };
 
-/* Has the thread group exited (pidfd_poll()'s test)? */
-static bool ctxfd_pid_exited(struct pid *pid)
-{
-	struct task_struct *task;
-	bool exited;
-
-	rcu_read_lock();
-	task = pid_task(pid, PIDTYPE_TGID);
-	exited = !task || (READ_ONCE(task->exit_state) &&
-			   thread_group_empty(task));
-	rcu_read_unlock();
-	return exited;
-}
+/* What kill_work does next (struct ctxfd_attachment::phase). */
+enum ctxfd_attach_phase {
+	CTXFD_ATTACH_GRACE,	/* signalled: SIGKILL at the end of the grace */
+	CTXFD_ATTACH_WAIT,	/* done signalling: wait for every exit */
+};
 
 /*
  * Queue the exit work, once: take the wait entry off the pidfd queue.
@@ -140,49 +145,99 @@ static int ctxfd_attach_wake(struct wait_queue_entry *wait, unsigned int mode,
 
 static void ctxfd_attach_free(struct ctxfd_attachment *att)
 {
-	ctxfd_pidset_free(&att->set);
+	struct ctxfd_node *node = att->node;
+
+	ctxfd_members_destroy(att->members);
 	put_pid(att->pid);
 	put_cred(att->cred);
-	ctxfd_node_put(att->node);
 	ctxfd_user_uncharge(att->user, 1);
 	kfree(att);
+	/* Last: the node may be drained now. */
+	ctxfd_node_unpend(node);
+	ctxfd_node_put(node);
 	module_put(THIS_MODULE);
 }
 
-/* The fire path is done with @att: stop the exit path, then free. */
+/*
+ * The fire path is done with @att: its processes have all exited. Stop
+ * the kicks and the exit path, account the teardown, then free.
+ */
 static void ctxfd_attach_release(struct ctxfd_attachment *att)
 {
+	ctxfd_members_on_empty(att->members, NULL, NULL);
 	ctxfd_attach_unwait(att);
 	cancel_work_sync(&att->exit_work);
+	/* We run in kill_work or fire_work: drop a kick queued meanwhile. */
+	cancel_delayed_work(&att->kill_work);
+	ctxfd_report_end(att->node);
 	ctxfd_attach_free(att);
 }
 
 /*
- * During the grace period, look again now and then (10 ms, doubling up to
- * a second): once the attached process and every member have exited,
- * nothing is left to kill, and holding the attachment, its node and the
- * module for the rest of a grace period of up to a day helps nobody.
+ * While an attachment waits for its processes (a grace period, or their
+ * exits), it looks again now and then (10 ms, doubling up to a second),
+ * and is kicked at once when the exit probe sees its last member exit
+ * (members.c) or the attached process's pidfd reports its exit.
  */
 #define CTXFD_GRACE_POLL_MIN	msecs_to_jiffies(10)
 #define CTXFD_GRACE_POLL_MAX	HZ
 
-static bool ctxfd_attach_grace_wait(struct ctxfd_attachment *att)
+/* Kick from the member set: its last live member exited. Atomic context. */
+static void ctxfd_attach_kick(void *data)
+{
+	struct ctxfd_attachment *att = data;
+
+	mod_delayed_work(ctxfd_wq, &att->kill_work, 0);
+}
+
+/*
+ * Look again in a while (at most at @until, jiffies); true if queued,
+ * false if every member has exited already.
+ */
+static bool ctxfd_attach_wait(struct ctxfd_attachment *att,
+			      unsigned long until)
 {
 	unsigned long now = jiffies, wait;
 
-	/*
-	 * The attached process counts even when it is not a member
-	 * (descendants-only): its future children would be. Once it and
-	 * every member have exited, no later walk can find anyone.
-	 */
-	if (!time_before(now, att->kill_at) ||
-	    (ctxfd_pid_exited(att->pid) && !ctxfd_tree_alive(&att->set)))
+	if (!ctxfd_teardown_alive(att->members))
 		return false;
-	wait = min3(att->poll, att->kill_at - now,
-		    (unsigned long)CTXFD_GRACE_POLL_MAX);
+	wait = min_t(unsigned long, att->poll, CTXFD_GRACE_POLL_MAX);
+	if (time_before(until, now + wait))
+		wait = time_after(until, now) ? until - now : 0;
 	att->poll = min(att->poll * 2, (unsigned long)CTXFD_GRACE_POLL_MAX);
 	queue_delayed_work(ctxfd_wq, &att->kill_work, wait);
 	return true;
+}
+
+/*
+ * A set that tracking could not keep complete (members.c) is completed by
+ * a walk over every process, charged to the attacher's memory cgroup.
+ */
+static void ctxfd_attach_complete(struct ctxfd_attachment *att)
+{
+	if (READ_ONCE(att->members->lost))
+		ctxfd_members_walk(att->members);
+}
+
+/* Freeze and kill what is left; account it in the report. */
+static void ctxfd_attach_kill(struct ctxfd_attachment *att)
+{
+	unsigned int killed;
+
+	ctxfd_attach_complete(att);
+	killed = ctxfd_teardown_kill(att->members, att->cred);
+	ctxfd_report_add(att->node, 0, killed,
+			 ctxfd_teardown_count_left(att->members));
+}
+
+/* Wait for every process to exit, then end; or end now. */
+static void ctxfd_attach_wait_exits(struct ctxfd_attachment *att)
+{
+	att->phase = CTXFD_ATTACH_WAIT;
+	att->poll = CTXFD_GRACE_POLL_MIN;
+	ctxfd_members_on_empty(att->members, ctxfd_attach_kick, att);
+	if (!ctxfd_attach_wait(att, jiffies + CTXFD_GRACE_POLL_MAX))
+		ctxfd_attach_release(att);
 }
 
 static void ctxfd_attach_kill_work(struct work_struct *work)
@@ -191,10 +246,18 @@ static void ctxfd_attach_kill_work(struct work_struct *work)
 						    struct ctxfd_attachment,
 						    kill_work);
 
-	if (ctxfd_attach_grace_wait(att))
+	if (att->phase == CTXFD_ATTACH_GRACE) {
+		/* Until the grace period ends, or nobody is left to kill. */
+		if (time_before(jiffies, att->kill_at) &&
+		    ctxfd_attach_wait(att, att->kill_at))
+			return;
+		if (ctxfd_teardown_alive(att->members))
+			ctxfd_attach_kill(att);
+		ctxfd_attach_wait_exits(att);
 		return;
-	ctxfd_tree_kill(att->pid, att->flags, att->cred, &att->set);
-	ctxfd_attach_release(att);
+	}
+	if (!ctxfd_attach_wait(att, jiffies + CTXFD_GRACE_POLL_MAX))
+		ctxfd_attach_release(att);
 }
 
 static void ctxfd_attach_fire_work(struct work_struct *work)
@@ -202,20 +265,28 @@ static void ctxfd_attach_fire_work(struct work_struct *work)
 	struct ctxfd_attachment *att = container_of(work,
 						    struct ctxfd_attachment,
 						    fire_work);
+	unsigned int n;
 
+	/* From now on members stay in the set when they exit. */
+	ctxfd_members_set_state(att->members, CTXFD_MEMBERS_FIRING);
+	ctxfd_report_fire(att->node);
 	if (att->signal == SIGKILL) {
-		ctxfd_tree_kill(att->pid, att->flags, att->cred, &att->set);
+		ctxfd_attach_kill(att);
 	} else {
-		ctxfd_tree_collect(att->pid, att->flags, &att->set);
-		ctxfd_tree_signal(&att->set, att->cred, att->signal, false);
+		ctxfd_attach_complete(att);
+		n = ctxfd_teardown_signal(att->members, att->cred, att->signal);
+		ctxfd_report_add(att->node, n, 0, 0);
 		if (att->grace) {
+			att->phase = CTXFD_ATTACH_GRACE;
 			att->kill_at = jiffies + att->grace;
 			att->poll = CTXFD_GRACE_POLL_MIN;
-			if (ctxfd_attach_grace_wait(att))
+			ctxfd_members_on_empty(att->members, ctxfd_attach_kick,
+					       att);
+			if (ctxfd_attach_wait(att, att->kill_at))
 				return;
 		}
 	}
-	ctxfd_attach_release(att);
+	ctxfd_attach_wait_exits(att);
 }
 
 static void ctxfd_attach_exit_work(struct work_struct *work)
@@ -236,41 +307,21 @@ static void ctxfd_attach_exit_work(struct work_struct *work)
 	mutex_unlock(&node->tree->lock);
 
 	/*
-	 * Otherwise the fire path owns it, and waits for us to return. The
-	 * wait entry is off the queue already: whoever queued us took it.
+	 * Otherwise the fire path owns it, and waits for us (release) before
+	 * it frees it: tell it that the attached process is gone, in case
+	 * the exit probe could not (a set that is not tracked). The wait
+	 * entry is off the queue already: whoever queued us took it.
 	 */
 	if (mine)
 		ctxfd_attach_free(att);
-}
-
-/* Is the attached process the one exiting here (closing its files)? */
-static bool ctxfd_attach_is_exiting_current(struct ctxfd_attachment *att)
-{
-	struct task_struct *task;
-	bool ret;
-
-	if (!(current->flags & PF_EXITING))
-		return false;
-	rcu_read_lock();
-	task = pid_task(att->pid, PIDTYPE_TGID);
-	ret = task && same_thread_group(task, current);
-	rcu_read_unlock();
-	return ret;
+	else
+		ctxfd_members_kick(att->members);
 }
 
 /* Start the teardown of @att; caller holds the tree lock. */
 static void __ctxfd_attach_start(struct ctxfd_attachment *att)
 {
 	att->state = CTXFD_ATTACH_FIRING;
-	/*
-	 * A supervisor whose exit is what canceled the context (its last
-	 * cancel fd closing in exit_files()) still has its children now, but
-	 * not for long: exit_notify() reparents them before the work runs.
-	 * Collect its tree here, then. Otherwise the work collects, off the
-	 * cancel path; if memory is short here, it collects alone too.
-	 */
-	if (ctxfd_attach_is_exiting_current(att))
-		ctxfd_tree_collect(att->pid, att->flags, &att->set);
 	queue_work(ctxfd_wq, &att->fire_work);
 }
 
@@ -278,8 +329,10 @@ static void __ctxfd_attach_start(struct ctxfd_attachment *att)
  * ctxfd_attach_fire - the node is done: start tearing its processes down
  * @node: the node; caller holds its tree lock
  *
- * Queues the teardowns: processes are collected and signalled from work
- * items (but see __ctxfd_attach_start()).
+ * Queues the teardowns; the processes are signalled from work items.
+ * Their members are known already (members.c): a supervisor whose exit
+ * is what canceled the context does not take its children along when
+ * exit_notify() reparents them before the work runs.
  */
 void ctxfd_attach_fire(struct ctxfd_node *node)
 {
@@ -320,18 +373,24 @@ static struct pid *ctxfd_attach_get_pid(const struct ctxfd_attach *args)
 	return pid;
 }
 
-/* May the caller attach the process: alive, not init/kthread, killable? */
-static int ctxfd_attach_check(struct pid *pid)
+/*
+ * May the caller attach the process: alive, not init/kthread, killable?
+ * The init of the caller's pid namespace may be attached with
+ * CTXFD_ATTACH_DESCENDANTS_ONLY, which never signals it: a container's
+ * init (ctxrun as PID 1) tears down the rest of its namespace that way.
+ */
+static int ctxfd_attach_check(struct pid *pid, u64 flags)
 {
 	struct task_struct *task;
 	int ret = 0;
 
 	rcu_read_lock();
 	task = pid_task(pid, PIDTYPE_TGID);
-	if (!task || (READ_ONCE(task->exit_state) && thread_group_empty(task)))
+	if (!task || ctxfd_task_gone(task))
 		ret = -ESRCH;
 	else if (ctxfd_task_untouchable(task) ||
-		 task == task_active_pid_ns(current)->child_reaper)
+		 (task == task_active_pid_ns(current)->child_reaper &&
+		  !(flags & CTXFD_ATTACH_DESCENDANTS_ONLY)))
 		ret = -EPERM;
 	rcu_read_unlock();
 	if (ret)
@@ -349,11 +408,14 @@ static int ctxfd_attach_check(struct pid *pid)
  * Return: 0; -EINVAL for bad flags, signal, grace or reserved fields;
  * -EBADF if @pidfd is not a pidfd; -ESRCH if the process is gone or the
  * pidfd refers to another one; -EPERM if the caller may not signal it
- * (or it is init or a kthread); -ENOSPC at the per-user limit; -ENOMEM.
+ * (or it is init or a kthread, or the init of the caller's pid namespace
+ * without CTXFD_ATTACH_DESCENDANTS_ONLY); -ENOSPC at the per-user limit;
+ * -ENOMEM.
  */
 long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 			unsigned int usize)
 {
+	struct ctxfd_report *report = NULL;
 	struct ctxfd_attachment *att;
 	struct ctxfd_attach args;
 	struct ctxfd_user *user;
@@ -374,10 +436,18 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	pid = ctxfd_attach_get_pid(&args);
 	if (IS_ERR(pid))
 		return PTR_ERR(pid);
-	ret = ctxfd_attach_check(pid);
+	ret = ctxfd_attach_check(pid, args.flags);
 	if (ret)
 		goto err_pid;
 
+	/* The node's teardown report, made by its first attachment. */
+	if (!ctxfd_node_report(node)) {
+		report = kzalloc(sizeof(*report), CTXFD_GFP);
+		if (!report) {
+			ret = -ENOMEM;
+			goto err_pid;
+		}
+	}
 	user = ctxfd_user_charge(1);
 	if (IS_ERR(user)) {
 		ret = PTR_ERR(user);
@@ -387,6 +457,11 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	if (!att) {
 		ret = -ENOMEM;
 		goto err_user;
+	}
+	att->members = ctxfd_members_create(pid, args.flags, user);
+	if (IS_ERR(att->members)) {
+		ret = PTR_ERR(att->members);
+		goto err_att;
 	}
 
 	INIT_LIST_HEAD(&att->entry);
@@ -401,6 +476,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	INIT_DELAYED_WORK(&att->kill_work, ctxfd_attach_kill_work);
 	init_waitqueue_func_entry(&att->exit_wait, ctxfd_attach_wake);
 	ctxfd_node_get(node);
+	ctxfd_node_pend(node);
 	att->node = node;
 	__module_get(THIS_MODULE);
 
@@ -411,25 +487,34 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	 */
 	wqh = &pid->wait_pidfd;
 	mutex_lock(&node->tree->lock);
+	ctxfd_report_install(node, &report);
 	add_wait_queue(wqh, &att->exit_wait);
+	/* Exited before we queued ourselves: nobody will wake us. */
+	spin_lock_irq(&wqh->lock);
+	if (ctxfd_pid_exited(pid))
+		__ctxfd_attach_exited(att);
+	spin_unlock_irq(&wqh->lock);
 	if (ctxfd_node_err(node)) {
+		/*
+		 * The fire work owns @att from here on and may free it (and
+		 * drop @pid) before we return: touch neither again.
+		 */
 		__ctxfd_attach_start(att);
 	} else {
 		att->state = CTXFD_ATTACH_ARMED;
 		list_add_tail(&att->entry, &node->attachments);
 		WRITE_ONCE(node->nr_attached, node->nr_attached + 1);
 	}
-	/* Exited before we queued ourselves: nobody will wake us. */
-	spin_lock_irq(&wqh->lock);
-	if (ctxfd_pid_exited(pid))
-		__ctxfd_attach_exited(att);
-	spin_unlock_irq(&wqh->lock);
 	mutex_unlock(&node->tree->lock);
+	kfree(report);
 	return 0;
 
+err_att:
+	kfree(att);
 err_user:
 	ctxfd_user_uncharge(user, 1);
 err_pid:
 	put_pid(pid);
+	kfree(report);
 	return ret;
 }

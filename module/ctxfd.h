@@ -18,14 +18,47 @@
  *  tree->lock (mutex)   structure and transitions of every node of the tree:
  *                       ->children, ->sibling, ->nr_children,
  *                       ->cancel_files, ->attachments, ->nr_attached,
- *                       and the active -> done transition.
+ *                       the active -> done transition, and the state of
+ *                       every attachment of the tree's nodes (attach.c).
  *  node->wqh.lock       the wait queue, and publication of ->err: done is
  *                       published under it, then pollers are woken with
  *                       wake_up_locked_poll() (eventfd's pattern).
+ *  pid->wait_pidfd.lock an attachment's wait entry on the process's pidfd
+ *                       wait queue (attach.c): taken under tree->lock by
+ *                       ATTACH, and by the kernel when it wakes pidfd
+ *                       waiters (the attachment's wake function runs
+ *                       under it and only queues work).
+ *  set->lock (spinlock) a member set (struct ctxfd_members): its list,
+ *                       counts, state and its members' flags; taken in
+ *                       the fork and exit probes, with preemption off.
+ *  member bucket locks  insertion into and removal from the member hash
+ *                       (members.c), always under the member's set->lock.
  *  ctxfd_users_lock     insertion and removal in the per-user hash table.
  *
- * Order: tree->lock, then node->wqh.lock. Lookups of immutable fields
- * (->parent, ->value, ->depth, ->id) take no lock.
+ * Context operations of independent trees never share a lock. The member
+ * hash's bucket locks are striped (256) and taken only when a tracked
+ * process forks or exits, or an attachment starts or ends.
+ *
+ * Order: tree->lock, then node->wqh.lock or pid->wait_pidfd.lock (never
+ * both); set->lock, then a member bucket lock; set->lock is never taken
+ * with tree->lock held, nor the other way round. No two tree locks are
+ * ever held at once, nor two set locks.
+ *
+ * Lockless protocols (node.c):
+ *  - ->err is written once, with smp_store_release() under tree->lock and
+ *    wqh.lock, after ->cause_code and ->cause_msg; readers use
+ *    ctxfd_node_err() (acquire) and then may read the cause.
+ *  - ->sibling.next is written last with a release when a node is
+ *    unlinked, and a node is never linked again: ctxfd_node_linked()
+ *    (acquire) lets the destructor skip the tree lock for an unlinked
+ *    node, and after it the unlinker touches the node no more.
+ *  - ->nr_children and ->nr_attached are written with WRITE_ONCE() under
+ *    tree->lock and read with READ_ONCE() for INFO and fdinfo (a
+ *    snapshot).
+ *  - Lookups of immutable fields (->parent, ->value, ->depth, ->id,
+ *    ->deadline) take no lock; ->parent is pinned by the child's
+ *    reference.
+ *  - The member hash is read under RCU (members.c).
  *
  * Lifetime
  * --------
@@ -42,6 +75,24 @@
  *
  * Freeing is iterative: dropping a chain of 100 000 nodes walks up the
  * chain in a loop, never by recursion.
+ *
+ * An attachment (attach.c) has exactly one owner at every step, and only
+ * its owner touches it:
+ *  1. ctxfd_ioctl_attach(), which builds it (member set included) and
+ *     publishes it under the tree lock, either
+ *  2. armed, on its node's ->attachments: owned by the tree lock; or
+ *  3. handed straight to the fire path for a node already done. Queueing
+ *     the fire work is the ioctl's last touch: the work may free it
+ *     before the ioctl returns.
+ *  4. Whoever takes it off ->attachments under the tree lock owns it from
+ *     then on: the fire path (the node is done: fire_work, then
+ *     kill_work after a grace period) or the exit path (exit_work: the
+ *     process exited while armed). The owner frees it.
+ * The fire path takes the pidfd wait entry off its queue and waits for a
+ * queued exit work (which then finds the attachment taken and does
+ * nothing) before it frees. A member set lives exactly as long as its
+ * attachment; its members are reached locklessly by the fork and exit
+ * probes, so members and sets are freed through RCU.
  */
 #ifndef _CTXFD_INTERNAL_H
 #define _CTXFD_INTERNAL_H
@@ -50,7 +101,10 @@
 #include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/sched/signal.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -86,9 +140,66 @@ struct ctxfd_msg {
 };
 
 /**
+ * struct ctxfd_origin - how a cancellation began (origin.c), immutable
+ * @ref: one reference per holder: every node done by the cancellation.
+ *	Static fallbacks (see ctxfd_origin_is_static()) are not counted.
+ * @reason: CTXFD_REASON_*.
+ * @id: the context where it began.
+ * @pid: the thread group that began it; holds a reference; NULL for a
+ *	deadline (and in a static fallback).
+ * @time_ns: when, on CLOCK_BOOTTIME.
+ * @comm: the name of @pid's process then.
+ */
+struct ctxfd_origin {
+	refcount_t ref;
+	u32 reason;
+	u64 id;
+	struct pid *pid;
+	u64 time_ns;
+	char comm[TASK_COMM_LEN];
+};
+
+/**
+ * struct ctxfd_why - what a context becomes done with
+ * @err: ECANCELED or ETIMEDOUT.
+ * @code: cause code, 0 for "the cause is the err".
+ * @msg: cause message or NULL; each node done takes a reference.
+ * @origin: provenance; each node done takes a reference.
+ */
+struct ctxfd_why {
+	int err;
+	int code;
+	struct ctxfd_msg *msg;
+	struct ctxfd_origin *origin;
+};
+
+/**
+ * struct ctxfd_report - what a node's attachments did (report.c)
+ * @fired: attachments that fired.
+ * @running: of those, how many still have live processes.
+ * @signalled: processes sent an attachment's signal.
+ * @killed: processes sent SIGKILL.
+ * @left: processes alive after a SIGKILL phase.
+ * @first_fire: when the first attachment fired (CLOCK_MONOTONIC).
+ * @last_end: when the last one ended.
+ *
+ * Under the node's wqh.lock.
+ */
+struct ctxfd_report {
+	u32 fired;
+	u32 running;
+	u32 signalled;
+	u32 killed;
+	u32 left;
+	ktime_t first_fire;
+	ktime_t last_end;
+};
+
+/**
  * struct ctxfd_value - an immutable key -> value binding
  * @key_len: length of the key, bytes at @data.
  * @value_len: length of the value, bytes at @data + @key_len.
+ * @nil: the binding is Go's nil (no value, @value_len 0), not "".
  * @data: key then value.
  *
  * Owned by exactly one node and freed with it.
@@ -96,6 +207,7 @@ struct ctxfd_msg {
 struct ctxfd_value {
 	u32 key_len;
 	u32 value_len;
+	bool nil;
 	u8 data[];
 };
 
@@ -119,17 +231,20 @@ struct ctxfd_timer {
 };
 
 /**
- * struct ctxfd_user - per-user accounting of nodes
- * @node: entry in the hash table, under ctxfd_users_lock / RCU.
+ * struct ctxfd_user - per-user accounting (user.c)
+ * @hnode: entry in the hash table, under ctxfd_users_lock / RCU.
  * @uid: the user, in the initial user namespace.
- * @nodes: live nodes charged to the user; the entry lives while this is
- *	non-zero, and is freed through RCU when it drops to zero.
+ * @units: what is charged to the user, in CTXFD_NODE_COST units of
+ *	kernel memory (a context, an attachment, a large value binding's
+ *	share, CTXFD_MEMBERS_PER_UNIT tracked processes); the entry lives
+ *	while this is non-zero, and is freed through RCU when it drops to
+ *	zero.
  * @rcu: for kfree_rcu().
  */
 struct ctxfd_user {
-	struct hlist_node node;
+	struct hlist_node hnode;
 	kuid_t uid;
-	atomic_t nodes;
+	atomic_t units;
 	struct rcu_head rcu;
 };
 
@@ -163,6 +278,9 @@ enum ctxfd_kind {
  *	@cause_msg; read locklessly with smp_load_acquire().
  * @cause_code: written before @err, then immutable.
  * @cause_msg: written before @err, then immutable; holds a reference.
+ * @origin: how the cancellation began; written before @err, then
+ *	immutable; holds a reference (see origin.c).
+ * @via: how it reached this node, CTXFD_VIA_*; written with @origin.
  * @nr_children: number of nodes on @children. Under @tree->lock.
  * @cancel_files: number of open cancel-capable files. Under @tree->lock
  *	once the node is linked; set before that by its creator.
@@ -177,6 +295,15 @@ enum ctxfd_kind {
  * @nr_attached: number of entries on @attachments. Under @tree->lock.
  * @user: who is charged for the node.
  * @charge: units charged to @user (user.c); immutable.
+ * @pending: what keeps the node, once done, from being drained: live
+ *	child nodes (WithoutCancel ones excepted: they are not canceled
+ *	with it) and live attachments (until their processes have exited).
+ *	Atomic: children are freed without the tree lock.
+ * @drained: done and nothing pending; final. Written once under
+ *	@wqh.lock, which publishes it like @err (the fd then polls
+ *	EPOLLPRI).
+ * @report: teardown report (report.c), made by the first attachment;
+ *	freed with the node.
  */
 struct ctxfd_node {
 	struct ctxfd_tree *tree;
@@ -187,11 +314,13 @@ struct ctxfd_node {
 	refcount_t ref;
 	u32 depth;
 	u8 kind;
+	u8 via;
 	bool no_cancel_on_close;
 	u64 id;
 	int err;
 	int cause_code;
 	struct ctxfd_msg *cause_msg;
+	struct ctxfd_origin *origin;
 	unsigned int nr_children;
 	unsigned int cancel_files;
 	ktime_t deadline;
@@ -202,6 +331,9 @@ struct ctxfd_node {
 	unsigned int nr_attached;
 	struct ctxfd_user *user;
 	unsigned int charge;
+	atomic_t pending;
+	bool drained;
+	struct ctxfd_report *report;
 };
 
 /* Module parameters (main.c). */
@@ -218,12 +350,6 @@ extern unsigned int ctxfd_max_value_len;
  * the kernel log.
  */
 #define CTXFD_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
-
-/*
- * Margin below its memory cgroup's limit a creator must have for a new
- * file (file.c): twice what the VFS may charge for one (a page).
- */
-#define CTXFD_FILE_HEADROOM	(2 * PAGE_SIZE)
 
 /*
  * Kernel memory one plain node costs, file included, rounded up: the unit
@@ -245,11 +371,20 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 void ctxfd_node_link(struct ctxfd_node *node);
 void ctxfd_node_get(struct ctxfd_node *node);
 void ctxfd_node_put(struct ctxfd_node *node);
-void __ctxfd_cancel(struct ctxfd_node *node, int err, int code,
-		    struct ctxfd_msg *msg);
-void ctxfd_cancel(struct ctxfd_node *node, int err, int code,
-		  struct ctxfd_msg *msg);
+void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why);
+void ctxfd_cancel(struct ctxfd_node *node, const struct ctxfd_why *why);
 void ctxfd_node_cancel_file_closed(struct ctxfd_node *node);
+void ctxfd_node_pend(struct ctxfd_node *node);
+void ctxfd_node_unpend(struct ctxfd_node *node);
+
+/* report.c */
+struct ctxfd_report *ctxfd_node_report(struct ctxfd_node *node);
+void ctxfd_report_install(struct ctxfd_node *node, struct ctxfd_report **spare);
+void ctxfd_report_fire(struct ctxfd_node *node);
+void ctxfd_report_add(struct ctxfd_node *node, unsigned int signalled,
+		      unsigned int killed, unsigned int left);
+void ctxfd_report_end(struct ctxfd_node *node);
+bool ctxfd_report_read(struct ctxfd_node *node, struct ctxfd_info *info);
 
 /**
  * ctxfd_node_err - the err of a node, or 0 while it is active
@@ -270,9 +405,18 @@ struct ctxfd_msg *ctxfd_msg_get(struct ctxfd_msg *msg);
 void ctxfd_msg_put(struct ctxfd_msg *msg);
 int ctxfd_cause_check(const struct ctxfd_cause *cause);
 
+/* origin.c */
+struct ctxfd_origin *ctxfd_origin_new(unsigned int reason, u64 id, gfp_t gfp);
+struct ctxfd_origin *ctxfd_origin_get(struct ctxfd_origin *o);
+void ctxfd_origin_put(struct ctxfd_origin *o);
+bool ctxfd_origin_is_static(const struct ctxfd_origin *o);
+pid_t ctxfd_origin_pid(const struct ctxfd_origin *o);
+void ctxfd_origins_init(void);
+
 /* user.c */
 struct ctxfd_user *ctxfd_user_charge(unsigned int units);
 void ctxfd_user_uncharge(struct ctxfd_user *user, unsigned int units);
+bool ctxfd_user_charge_more(struct ctxfd_user *user, unsigned int units);
 void ctxfd_users_exit(void);
 struct seq_file;
 int ctxfd_users_show(struct seq_file *m, void *unused);
@@ -319,37 +463,140 @@ void ctxfd_attach_fire(struct ctxfd_node *node);
 long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 			unsigned int usize);
 
+/* struct ctxfd_member::flags. Under the set's lock. */
+#define CTXFD_MEMBER_SPARED	0x01	/* the attached process, descendants-only */
+#define CTXFD_MEMBER_GONE	0x02	/* forgotten (exited while armed) */
+#define CTXFD_MEMBER_STOPPED	0x04	/* sent SIGSTOP by a teardown */
+#define CTXFD_MEMBER_DENIED	0x08	/* refused our SIGSTOP */
+#define CTXFD_MEMBER_KILLED	0x10	/* sent SIGKILL by a teardown */
+#define CTXFD_MEMBER_EXITED	0x20	/* seen exiting during a teardown */
+
+/* Process-side per-user charge: members per 512-byte unit (user.c). */
+#define CTXFD_MEMBERS_PER_UNIT	8
+
 /**
- * struct ctxfd_pidset - the processes of one teardown
- * @list: members in the order they were found (parents before children),
- *	each holding a struct pid reference.
- * @slots: open-addressing hash of the same pointers, at most half full.
- * @nr: number of members.
- * @cap: room in @list.
- * @bits: log2 of the number of @slots.
- *
- * Owned by one attachment's fire path; no lock.
+ * struct ctxfd_member - one process of an attachment's tree (members.c)
+ * @hnode: in the member hash, keyed by @pid, while @set is tracked and
+ *	the member not forgotten. RCU readers: the fork and exit probes.
+ * @entry: in @set->list, in the order found: parents before children.
+ * @pid: the process (thread group); holds a reference.
+ * @set: the set; a member never outlives it.
+ * @flags: CTXFD_MEMBER_*. Under @set->lock.
+ * @rcu: members are freed through RCU: the probes find them locklessly.
  */
-struct ctxfd_pidset {
-	struct pid **list;
-	struct pid **slots;
-	unsigned int nr;
-	unsigned int cap;
-	unsigned int bits;
+struct ctxfd_member {
+	struct hlist_node hnode;
+	struct list_head entry;
+	struct pid *pid;
+	struct ctxfd_members *set;
+	unsigned int flags;
+	struct rcu_head rcu;
 };
+
+/* struct ctxfd_members::state */
+enum ctxfd_members_state {
+	CTXFD_MEMBERS_TRACKING,	/* armed: members join and leave */
+	CTXFD_MEMBERS_FIRING,	/* teardown: members join, never leave */
+	CTXFD_MEMBERS_KILLING,	/* also: new children of killed members die */
+	CTXFD_MEMBERS_CLOSED,	/* being freed: nothing changes */
+};
+
+/**
+ * struct ctxfd_members - the processes an attachment tears down
+ * @lock: protects @list, @nr, @units, @state, @lost and every member's
+ *	flags; a spinlock, taken by the fork and exit probes.
+ * @list: the members, oldest first.
+ * @nr: members on @list.
+ * @alive: members the exit probe has not seen exit (a hint: only
+ *	tracked sets see exits).
+ * @units: per-user units charged to @user for the members.
+ * @state: enum ctxfd_members_state; only moves forward.
+ * @tracked: the set follows forks (a descendants flag); immutable.
+ * @lost: a member may be missing (no memory in a probe, the per-user cap,
+ *	or no tracepoints): the teardown walks every process first.
+ * @user: charged @units; the owning attachment holds a unit of it.
+ * @memcg: the attacher's memory cgroup, charged for every member; holds
+ *	a reference.
+ * @empty: called under @lock when @alive drops to zero in a teardown
+ *	state (ctxfd_members_on_empty()), with @empty_data.
+ * @empty_data: its argument.
+ * @rcu: freed through RCU after its members: probes reach it from them.
+ *
+ * Owned by one attachment. Members are added by the fork probe (any
+ * task), the walk, and creation; removed only by the exit probe while
+ * TRACKING, and all at once by ctxfd_members_destroy(). In the teardown
+ * states the list only grows, so ctxfd_members_next() can iterate it
+ * without holding the lock across the members it returns.
+ */
+struct ctxfd_members {
+	spinlock_t lock;
+	struct list_head list;
+	unsigned int nr;
+	unsigned int alive;
+	unsigned int units;
+	int state;
+	bool tracked;
+	bool lost;
+	struct ctxfd_user *user;
+	struct mem_cgroup *memcg;
+	void (*empty)(void *data);
+	void *empty_data;
+	struct rcu_head rcu;
+};
+
+/* members.c */
+int ctxfd_members_init(void);
+void ctxfd_members_exit(void);
+struct ctxfd_members *ctxfd_members_create(struct pid *leader, u64 flags,
+					   struct ctxfd_user *user);
+void ctxfd_members_destroy(struct ctxfd_members *set);
+unsigned int ctxfd_members_walk(struct ctxfd_members *set);
+void ctxfd_members_set_state(struct ctxfd_members *set, int state);
+void ctxfd_members_on_empty(struct ctxfd_members *set, void (*fn)(void *),
+			    void *data);
+void ctxfd_members_kick(struct ctxfd_members *set);
+struct ctxfd_member *ctxfd_members_next(struct ctxfd_members *set,
+					struct ctxfd_member *pos, bool reverse);
+void ctxfd_members_mark(struct ctxfd_member *m, unsigned int flags);
+unsigned int ctxfd_members_count(struct ctxfd_members *set);
 
 /* teardown.c */
 struct cred;
 bool ctxfd_task_untouchable(struct task_struct *t);
-void ctxfd_pidset_free(struct ctxfd_pidset *set);
-int ctxfd_tree_collect(struct pid *leader_pid, u64 flags,
-		       struct ctxfd_pidset *set);
-unsigned int ctxfd_tree_signal(struct ctxfd_pidset *set,
-			       const struct cred *cred, int sig,
-			       bool skip_dying);
-void ctxfd_tree_kill(struct pid *leader_pid, u64 flags,
-		     const struct cred *cred, struct ctxfd_pidset *set);
-bool ctxfd_tree_alive(struct ctxfd_pidset *set);
+unsigned int ctxfd_teardown_signal(struct ctxfd_members *set,
+				   const struct cred *cred, int sig);
+unsigned int ctxfd_teardown_kill(struct ctxfd_members *set,
+				 const struct cred *cred);
+bool ctxfd_teardown_alive(struct ctxfd_members *set);
+unsigned int ctxfd_teardown_count_left(struct ctxfd_members *set);
+
+/**
+ * ctxfd_task_gone - has the whole thread group exited?
+ * @t: a task, under RCU
+ *
+ * pidfd_poll()'s test: a zombie leader whose other threads still run is
+ * not gone.
+ */
+static inline bool ctxfd_task_gone(struct task_struct *t)
+{
+	return READ_ONCE(t->exit_state) && thread_group_empty(t);
+}
+
+/**
+ * ctxfd_pid_exited - has the thread group of @pid exited?
+ * @pid: a pid the caller holds a reference on
+ */
+static inline bool ctxfd_pid_exited(struct pid *pid)
+{
+	struct task_struct *task;
+	bool exited;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_TGID);
+	exited = !task || ctxfd_task_gone(task);
+	rcu_read_unlock();
+	return exited;
+}
 
 /* file.c */
 extern const struct file_operations ctxfd_fops;
@@ -361,6 +608,8 @@ void ctxfd_newfd_abort(struct ctxfd_newfd *nfd);
 /* ioctl.c */
 long ctxfd_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long ctxfd_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* ustruct.c */
 int ctxfd_copy_args(void *karg, size_t ksize, size_t ver0,
 		    const void __user *uarg, unsigned int usize);
 int ctxfd_copy_out(void __user *uarg, unsigned int usize, const void *karg,

@@ -47,8 +47,19 @@ static void ctxfd_deadline_work(struct work_struct *work)
 	struct ctxfd_timer *timer = container_of(work, struct ctxfd_timer,
 						 work);
 
-	ctxfd_cancel(timer->node, ETIMEDOUT, timer->cause_code,
-		     timer->cause_msg);
+	struct ctxfd_why why = {
+		.err = ETIMEDOUT,
+		.code = timer->cause_code,
+		.msg = timer->cause_msg,
+	};
+
+	/* Done already (canceled meanwhile): nothing to record. */
+	if (ctxfd_node_err(timer->node))
+		return;
+	why.origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE, timer->node->id,
+				      CTXFD_GFP);
+	ctxfd_cancel(timer->node, &why);
+	ctxfd_origin_put(why.origin);
 }
 
 /**

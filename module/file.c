@@ -9,7 +9,6 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
-#include <linux/memcontrol.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -36,6 +35,7 @@ static int ctxfd_release(struct inode *inode, struct file *file)
 static __poll_t ctxfd_poll(struct file *file, poll_table *wait)
 {
 	struct ctxfd_node *node = file->private_data;
+	__poll_t mask;
 
 	poll_wait(file, &node->wqh, wait);
 
@@ -44,7 +44,11 @@ static __poll_t ctxfd_poll(struct file *file, poll_table *wait)
 	 * err is published under wqh.lock, which poll_wait() takes when it
 	 * queues us, and the wakeup is issued under that same lock.
 	 */
-	return ctxfd_node_err(node) ? EPOLLIN | EPOLLRDNORM : 0;
+	mask = ctxfd_node_err(node) ? EPOLLIN | EPOLLRDNORM : 0;
+	/* Drained: nothing started under it is left (see ctxfd_node_drain()). */
+	if (READ_ONCE(node->drained))
+		mask |= EPOLLPRI;
+	return mask;
 }
 
 /*
@@ -105,12 +109,45 @@ static void ctxfd_seq_escape(struct seq_file *m, const char *s, u32 len)
 	}
 }
 
+static const char *const ctxfd_reason_names[CTXFD_REASON_MAX + 1] = {
+	[CTXFD_REASON_CANCEL] = "cancel",
+	[CTXFD_REASON_DEADLINE] = "deadline",
+	[CTXFD_REASON_CLOSE] = "close",
+	[CTXFD_REASON_EXIT] = "exit",
+	[CTXFD_REASON_REMOTE] = "remote",
+};
+
+static const char *const ctxfd_via_names[] = {
+	[CTXFD_VIA_SELF] = "self",
+	[CTXFD_VIA_ANCESTOR] = "ancestor",
+	[CTXFD_VIA_PARENT] = "parent",
+};
+
+/*
+ * Provenance of a done node: published by its err, immutable. The pid is
+ * the reader's view (fdinfo is read in the reader's context).
+ */
+static void ctxfd_show_origin(struct seq_file *m, struct ctxfd_node *node)
+{
+	const struct ctxfd_origin *o = node->origin;
+
+	seq_printf(m, "ctxfd-reason:\t%s\n", ctxfd_reason_names[o->reason] ?: "unknown");
+	seq_printf(m, "ctxfd-origin:\t%llu %s\n", o->id,
+		   ctxfd_via_names[node->via]);
+	seq_printf(m, "ctxfd-origin-pid:\t%d\n", ctxfd_origin_pid(o));
+	seq_puts(m, "ctxfd-origin-comm:\t");
+	ctxfd_seq_escape(m, o->comm, strnlen(o->comm, sizeof(o->comm)));
+	seq_putc(m, '\n');
+	seq_printf(m, "ctxfd-done-time:\t%llu\n", o->time_ns);
+}
+
 static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ctxfd_node *node = file->private_data;
 	int err = ctxfd_node_err(node);
 	unsigned int nr_children = READ_ONCE(node->nr_children);
 	struct ctxfd_msg *msg = err ? node->cause_msg : NULL;
+	struct ctxfd_info td = {};
 
 	/* Everything below is immutable or already published by @err. */
 	seq_printf(m, "ctxfd-id:\t%llu\n", node->id);
@@ -126,6 +163,8 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 		ctxfd_seq_escape(m, msg->text, msg->len);
 		seq_putc(m, '\n');
 	}
+	if (err)
+		ctxfd_show_origin(m, node);
 	if (node->deadline == KTIME_MAX)
 		seq_puts(m, "ctxfd-deadline:\tnone\n");
 	else
@@ -140,6 +179,13 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 		   "yes" : "no");
 	seq_printf(m, "ctxfd-children:\t%u\n", nr_children);
 	seq_printf(m, "ctxfd-attached:\t%u\n", READ_ONCE(node->nr_attached));
+	seq_printf(m, "ctxfd-pending:\t%d\n", atomic_read(&node->pending));
+	seq_printf(m, "ctxfd-drained:\t%s\n",
+		   READ_ONCE(node->drained) ? "yes" : "no");
+	if (ctxfd_report_read(node, &td) && td.td_fired)
+		seq_printf(m, "ctxfd-teardown:\tfired %u running %u signalled %u killed %u left %u ns %llu\n",
+			   td.td_fired, td.td_running, td.td_signalled,
+			   td.td_killed, td.td_left, td.td_duration_ns);
 }
 
 const struct file_operations ctxfd_fops = {
@@ -152,32 +198,6 @@ const struct file_operations ctxfd_fops = {
 	.show_fdinfo	= ctxfd_show_fdinfo,
 	.llseek		= noop_llseek,
 };
-
-/*
- * Is the current task's memory cgroup, or one of its ancestors, within
- * CTXFD_MEMCG_SLACK of its limit? Lockless reads: a hint for whether
- * the margin check below is worth its cost (an 8 KiB charge), nothing
- * more. The root group has no limit and no parent.
- */
-#define CTXFD_MEMCG_SLACK	256	/* pages: four charge batches */
-
-static bool ctxfd_memcg_tight(void)
-{
-#ifdef CONFIG_MEMCG
-	struct mem_cgroup *memcg;
-	bool tight = false;
-
-	rcu_read_lock();
-	for (memcg = mem_cgroup_from_task(current); memcg && !tight;
-	     memcg = parent_mem_cgroup(memcg))
-		tight = page_counter_read(&memcg->memory) + CTXFD_MEMCG_SLACK >=
-			READ_ONCE(memcg->memory.max);
-	rcu_read_unlock();
-	return tight;
-#else
-	return false;
-#endif
-}
 
 /**
  * ctxfd_newfd_prepare - reserve a descriptor and create a context file
@@ -196,7 +216,6 @@ int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
 			bool cancel_capable, bool cloexec)
 {
 	struct file *file;
-	void *headroom;
 	int fd;
 
 	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
@@ -204,23 +223,11 @@ int ctxfd_newfd_prepare(struct ctxfd_newfd *nfd, struct ctxfd_node *node,
 		return fd;
 
 	/*
-	 * The VFS charges the file and its dentry to the memory cgroup with
-	 * plain GFP_KERNEL_ACCOUNT: at the group's limit that invokes the
-	 * OOM killer, which may pick another process of the group. So near
-	 * a limit, a new file needs a margin first: charging two pages in a
-	 * way that fails instead (and giving them back) shows the group is
-	 * not within a page of its limit; only another process of the group
-	 * allocating in between can still take the margin away.
+	 * The file itself is the VFS's, charged to the memory cgroup like
+	 * every anon-inode file (eventfd, timerfd): at the group's limit
+	 * that charge behaves as it does for them. Our own allocations fail
+	 * with ENOMEM instead (CTXFD_GFP).
 	 */
-	if (ctxfd_memcg_tight()) {
-		headroom = kmalloc(CTXFD_FILE_HEADROOM, CTXFD_GFP);
-		if (!headroom) {
-			put_unused_fd(fd);
-			return -ENOMEM;
-		}
-		kfree(headroom);
-	}
-
 	file = anon_inode_getfile("[ctxfd]", &ctxfd_fops, node,
 				  cancel_capable ? O_RDWR : O_RDONLY);
 	if (IS_ERR(file)) {

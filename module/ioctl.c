@@ -3,54 +3,14 @@
  * ioctls on context fds and on /dev/ctxfd.
  *
  * Every struct is extensible by size (the size is the one encoded in the
- * ioctl number): inputs go through copy_struct_from_user(), outputs are
- * truncated or zero-filled to the caller's size. Dispatch is on the ioctl
- * number and direction, so one handler serves every size.
+ * ioctl number): inputs and outputs go through the helpers of ustruct.c.
+ * Dispatch is on the ioctl number and direction, so one handler serves
+ * every size.
  */
 #include <linux/err.h>
 #include <linux/uaccess.h>
 
 #include "ctxfd.h"
-
-/**
- * ctxfd_copy_args - copy an extensible input struct in
- * @karg: kernel copy
- * @ksize: its size
- * @ver0: the first published size; smaller is -EINVAL
- * @uarg: userspace struct
- * @usize: its size, from the ioctl number
- *
- * Return: 0, -EINVAL, -E2BIG for non-zero bytes the kernel does not know,
- * or -EFAULT.
- */
-int ctxfd_copy_args(void *karg, size_t ksize, size_t ver0,
-		    const void __user *uarg, unsigned int usize)
-{
-	if (usize < ver0)
-		return -EINVAL;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
-}
-
-/**
- * ctxfd_copy_out - copy an extensible output struct out
- * @uarg: userspace struct
- * @usize: its size; bytes beyond @ksize are zeroed
- * @karg: kernel copy
- * @ksize: its size
- *
- * Return: 0 or -EFAULT.
- */
-int ctxfd_copy_out(void __user *uarg, unsigned int usize, const void *karg,
-		   size_t ksize)
-{
-	size_t size = min_t(size_t, usize, ksize);
-
-	if (copy_to_user(uarg, karg, size))
-		return -EFAULT;
-	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
-		return -EFAULT;
-	return 0;
-}
 
 /*
  * An ioctl number without its size field: one case label serves every
@@ -159,7 +119,7 @@ static long ctxfd_ioctl_cancel(struct file *file, void __user *uarg,
 			      uarg, usize);
 	if (ret)
 		return ret;
-	if (args.flags)
+	if (args.flags & ~CTXFD_CANCEL_FLAGS_ALL)
 		return -EINVAL;
 	ret = ctxfd_cause_check(&args.cause);
 	if (ret)
@@ -168,7 +128,21 @@ static long ctxfd_ioctl_cancel(struct file *file, void __user *uarg,
 	msg = ctxfd_msg_from_user(&args.cause);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	ctxfd_cancel(node, ECANCELED, args.cause.code, msg);
+	/* The first cancel wins: a later one records nothing. */
+	if (!ctxfd_node_err(node)) {
+		struct ctxfd_why why = {
+			.err = ECANCELED,
+			.code = args.cause.code,
+			.msg = msg,
+		};
+
+		why.origin = ctxfd_origin_new((args.flags & CTXFD_CANCEL_REMOTE) ?
+					      CTXFD_REASON_REMOTE :
+					      CTXFD_REASON_CANCEL,
+					      node->id, CTXFD_GFP);
+		ctxfd_cancel(node, &why);
+		ctxfd_origin_put(why.origin);
+	}
 	ctxfd_msg_put(msg);
 	return 0;
 }
@@ -212,7 +186,8 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 	err = ctxfd_node_err(node);
 
 	info.mask = CTXFD_INFO_ID | CTXFD_INFO_STATE | CTXFD_INFO_CAUSE |
-		    CTXFD_INFO_DEADLINE | CTXFD_INFO_ATTACH;
+		    CTXFD_INFO_DEADLINE | CTXFD_INFO_ATTACH | CTXFD_INFO_ORIGIN |
+		    CTXFD_INFO_TEARDOWN | CTXFD_INFO_DRAIN;
 	info.id = node->id;
 	info.parent_id = node->parent ? node->parent->id : 0;
 	info.depth = node->depth;
@@ -222,6 +197,11 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 
 	if (err)
 		info.flags |= CTXFD_INFO_DONE;
+	/* Drained implies done: read after err, as it was published. */
+	if (READ_ONCE(node->drained))
+		info.flags |= CTXFD_INFO_DRAINED;
+	info.nr_pending = atomic_read(&node->pending);
+	ctxfd_report_read(node, &info);
 	if (file->f_mode & FMODE_WRITE)
 		info.flags |= CTXFD_INFO_CAN_CANCEL;
 	if (node->no_cancel_on_close)
@@ -239,12 +219,20 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 	}
 
 	if (err) {
+		const struct ctxfd_origin *o = node->origin;
+
 		info.cause_code = node->cause_code;
 		if (node->cause_msg) {
 			info.cause_msg_len = node->cause_msg->len;
 			memcpy(info.cause_msg, node->cause_msg->text,
 			       node->cause_msg->len + 1);
 		}
+		info.reason = o->reason;
+		info.origin_via = node->via;
+		info.origin_id = o->id;
+		info.origin_pid = ctxfd_origin_pid(o);
+		info.done_time_ns = o->time_ns;
+		memcpy(info.origin_comm, o->comm, sizeof(info.origin_comm));
 	}
 
 	return ctxfd_copy_out(uarg, usize, &info, sizeof(info));

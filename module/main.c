@@ -79,11 +79,11 @@ MODULE_PARM_DESC(max_value_len,
 
 /*
  * Runs deadline expiries, attachment fire and exit work in process
- * context; high priority for latency. CPU intensive: one item may walk a
- * subtree of a million nodes (rescheduling as it goes but never
- * sleeping), and concurrency management would otherwise hold every other
- * item queued on that CPU, other trees' deadlines included, until it is
- * over.
+ * context; per CPU, high priority for latency. CPU intensive: one item
+ * may walk a subtree of a million nodes (rescheduling as it goes but
+ * never sleeping), and concurrency management would otherwise hold every
+ * other item queued on that CPU, other trees' deadlines included, until
+ * it is over.
  */
 struct workqueue_struct *ctxfd_wq;
 
@@ -111,13 +111,18 @@ static int __init ctxfd_init(void)
 						 PAGE_SIZE / 25,
 						 CTXFD_NODE_COST));
 
-	ctxfd_wq = alloc_workqueue("ctxfd", WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0);
+	ctxfd_origins_init();
+	ctxfd_wq = alloc_workqueue("ctxfd",
+				   WQ_PERCPU | WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0);
 	if (!ctxfd_wq)
 		return -ENOMEM;
 
 	ret = ctxfd_node_cache_init();
 	if (ret)
 		goto err_wq;
+	ret = ctxfd_members_init();
+	if (ret)
+		goto err_nodes;
 
 	ret = misc_register(&ctxfd_misc);
 	if (ret == -EBUSY) {
@@ -127,11 +132,13 @@ static int __init ctxfd_init(void)
 		ret = misc_register(&ctxfd_misc);
 	}
 	if (ret)
-		goto err_cache;
+		goto err_members;
 	ctxfd_debugfs_init();
 	return 0;
 
-err_cache:
+err_members:
+	ctxfd_members_exit();
+err_nodes:
 	ctxfd_node_cache_exit();
 err_wq:
 	destroy_workqueue(ctxfd_wq);
@@ -147,6 +154,7 @@ static void __exit ctxfd_exit(void)
 	misc_deregister(&ctxfd_misc);
 	ctxfd_debugfs_exit();
 	destroy_workqueue(ctxfd_wq);
+	ctxfd_members_exit();
 	ctxfd_users_exit();
 	ctxfd_node_cache_exit();
 }
@@ -157,5 +165,6 @@ module_exit(ctxfd_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Go-style contexts (cancellation trees, deadlines, values) as file descriptors");
 MODULE_AUTHOR("ctxfd developers");
+MODULE_VERSION(CTXFD_VERSION);
 MODULE_ALIAS_MISCDEV(CTXFD_MINOR);
 MODULE_ALIAS("devname:ctxfd");

@@ -90,6 +90,9 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	if (parent) {
 		ctxfd_node_get(parent);
 		node->parent = parent;
+		/* A descendant keeps its ancestors from being drained. */
+		if (kind != CTXFD_KIND_WITHOUT_CANCEL)
+			ctxfd_node_pend(parent);
 	}
 	INIT_LIST_HEAD(&node->children);
 	INIT_LIST_HEAD(&node->sibling);
@@ -119,31 +122,90 @@ void ctxfd_node_get(struct ctxfd_node *node)
 }
 
 /*
- * Mark one node done and wake its pollers. Caller holds the tree lock and
- * has checked that @node is active.
- *
- * Order matters: the cause is stored before err, and err is published
- * under the wait queue lock before the wakeup, so whoever reads a
- * non-zero err (INFO, read, fdinfo) finds the fd already readable and the
- * cause already set, and no poller can miss the wakeup (see eventfd_poll()
- * for the argument).
+ * Done and nothing pending: publish "drained" (once) under the wait queue
+ * lock and wake EPOLLPRI pollers, as ctxfd_finish() publishes err.
  */
-static void ctxfd_finish(struct ctxfd_node *node, int err, int code,
-			 struct ctxfd_msg *msg)
+static void ctxfd_node_drain(struct ctxfd_node *node)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->wqh.lock, flags);
+	if (!node->drained && node->err && !atomic_read(&node->pending)) {
+		WRITE_ONCE(node->drained, true);
+		wake_up_locked_poll(&node->wqh, EPOLLPRI);
+	}
+	spin_unlock_irqrestore(&node->wqh.lock, flags);
+}
+
+/**
+ * ctxfd_node_pend - something now keeps @node from being drained
+ * @node: the node; the caller holds a reference
+ */
+void ctxfd_node_pend(struct ctxfd_node *node)
+{
+	atomic_inc(&node->pending);
+}
+
+/**
+ * ctxfd_node_unpend - what ctxfd_node_pend() counted is gone
+ * @node: the node; the caller holds a reference
+ *
+ * The last one drains a done node.
+ */
+void ctxfd_node_unpend(struct ctxfd_node *node)
+{
+	if (atomic_dec_and_test(&node->pending) && ctxfd_node_err(node))
+		ctxfd_node_drain(node);
+}
+
+/*
+ * Mark one node done with @why and wake its pollers; @via says how the
+ * cancellation reached it. Caller holds the tree lock and has checked
+ * that @node is active.
+ *
+ * Order matters: the cause and origin are stored before err, and err is
+ * published under the wait queue lock before the wakeup, so whoever
+ * reads a non-zero err (INFO, read, fdinfo) finds the fd already readable
+ * and the cause already set, and no poller can miss the wakeup (see
+ * eventfd_poll() for the argument).
+ */
+static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
+			 u8 via)
 {
 	lockdep_assert_held(&node->tree->lock);
 
-	node->cause_code = code ? code : err;
-	node->cause_msg = ctxfd_msg_get(msg);
+	node->cause_code = why->code ? why->code : why->err;
+	node->cause_msg = ctxfd_msg_get(why->msg);
+	node->origin = ctxfd_origin_get(why->origin);
+	node->via = via;
 
 	spin_lock_irq(&node->wqh.lock);
 	/* Pairs with smp_load_acquire() in ctxfd_node_err(). */
-	smp_store_release(&node->err, err);
+	smp_store_release(&node->err, why->err);
 	wake_up_locked_poll(&node->wqh, EPOLLIN | EPOLLRDNORM);
 	spin_unlock_irq(&node->wqh.lock);
 
 	ctxfd_deadline_stop(node);
 	ctxfd_attach_fire(node);
+
+	/*
+	 * Pairs with the barrier of atomic_dec_and_test() in
+	 * ctxfd_node_unpend(): whichever of err and the last unpend comes
+	 * second sees the other and publishes "drained".
+	 */
+	smp_mb();
+	if (!atomic_read(&node->pending))
+		ctxfd_node_drain(node);
+}
+
+/* What @node is done with: a child born under it, done, gets the same. */
+static void ctxfd_node_why(const struct ctxfd_node *node,
+			   struct ctxfd_why *why)
+{
+	why->err = node->err;
+	why->code = node->cause_code;
+	why->msg = node->cause_msg;
+	why->origin = node->origin;
 }
 
 /*
@@ -180,9 +242,8 @@ static bool ctxfd_node_linked(struct ctxfd_node *node)
 /**
  * __ctxfd_cancel - cancel a node and its whole subtree
  * @top: the node to cancel
- * @err: ECANCELED or ETIMEDOUT
- * @code: cause code, 0 for "the cause is the err"
- * @msg: cause message or NULL; every canceled node takes a reference
+ * @why: err (ECANCELED or ETIMEDOUT), cause and origin; every canceled
+ *	node takes references on the message and the origin
  *
  * Caller holds @top->tree->lock. Does nothing if @top is already done:
  * the first cancel wins.
@@ -195,8 +256,7 @@ static bool ctxfd_node_linked(struct ctxfd_node *node)
  * held across cond_resched(); nothing here runs with interrupts off for
  * more than one node.
  */
-void __ctxfd_cancel(struct ctxfd_node *top, int err, int code,
-		    struct ctxfd_msg *msg)
+void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why)
 {
 	struct ctxfd_node *node = top;
 	unsigned int batch = 0;
@@ -214,7 +274,8 @@ void __ctxfd_cancel(struct ctxfd_node *top, int err, int code,
 			node = child;
 			continue;
 		}
-		ctxfd_finish(node, err, code, msg);
+		ctxfd_finish(node, why, node == top ? CTXFD_VIA_SELF :
+			     CTXFD_VIA_ANCESTOR);
 		if (node == top)
 			break;
 		node = ctxfd_unlink(node);
@@ -230,17 +291,14 @@ void __ctxfd_cancel(struct ctxfd_node *top, int err, int code,
 /**
  * ctxfd_cancel - cancel a node and its subtree, taking the tree lock
  * @node: the node
- * @err: ECANCELED or ETIMEDOUT
- * @code: cause code, 0 for none
- * @msg: cause message or NULL
+ * @why: err, cause and origin
  *
  * Returns once every node of the subtree is done and every poller woken.
  */
-void ctxfd_cancel(struct ctxfd_node *node, int err, int code,
-		  struct ctxfd_msg *msg)
+void ctxfd_cancel(struct ctxfd_node *node, const struct ctxfd_why *why)
 {
 	mutex_lock(&node->tree->lock);
-	__ctxfd_cancel(node, err, code, msg);
+	__ctxfd_cancel(node, why);
 	mutex_unlock(&node->tree->lock);
 }
 
@@ -256,17 +314,24 @@ void ctxfd_cancel(struct ctxfd_node *node, int err, int code,
 void ctxfd_node_link(struct ctxfd_node *node)
 {
 	struct ctxfd_node *parent = node->parent;
-	bool linked = parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL;
+	/* WithoutCancel nodes start a tree of their own: no parent link. */
+	bool follows = parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL;
+	struct ctxfd_why why;
 
 	mutex_lock(&node->tree->lock);
-	if (linked && parent->err) {
-		ctxfd_finish(node, parent->err, parent->cause_code,
-			     parent->cause_msg);
+	if (follows && parent->err) {
+		ctxfd_node_why(parent, &why);
+		ctxfd_finish(node, &why, CTXFD_VIA_ANCESTOR);
 	} else if (ctxfd_deadline_passed(node)) {
-		ctxfd_finish(node, ETIMEDOUT, node->timer->cause_code,
-			     node->timer->cause_msg);
+		why.err = ETIMEDOUT;
+		why.code = node->timer->cause_code;
+		why.msg = node->timer->cause_msg;
+		why.origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE, node->id,
+					      CTXFD_GFP);
+		ctxfd_finish(node, &why, CTXFD_VIA_SELF);
+		ctxfd_origin_put(why.origin);
 	} else {
-		if (linked) {
+		if (follows) {
 			list_add_tail(&node->sibling, &parent->children);
 			WRITE_ONCE(parent->nr_children, parent->nr_children + 1);
 		}
@@ -290,12 +355,21 @@ void ctxfd_node_link(struct ctxfd_node *node)
  */
 void ctxfd_node_cancel_file_closed(struct ctxfd_node *node)
 {
+	struct ctxfd_why why = { .err = ECANCELED };
+
 	mutex_lock(&node->tree->lock);
 	if (--node->cancel_files == 0 && !node->no_cancel_on_close) {
-		if (refcount_read(&node->ref) > 1)
-			__ctxfd_cancel(node, ECANCELED, 0, NULL);
-		else if (!list_empty(&node->sibling))
+		if (refcount_read(&node->ref) > 1 && !node->err) {
+			/* Closed by its holder, or by its holder's exit. */
+			why.origin = ctxfd_origin_new((current->flags & PF_EXITING) ?
+						      CTXFD_REASON_EXIT :
+						      CTXFD_REASON_CLOSE,
+						      node->id, CTXFD_GFP);
+			__ctxfd_cancel(node, &why);
+			ctxfd_origin_put(why.origin);
+		} else if (!list_empty(&node->sibling)) {
 			ctxfd_unlink(node);
+		}
 	}
 	mutex_unlock(&node->tree->lock);
 }
@@ -325,9 +399,14 @@ static void ctxfd_node_destroy(struct ctxfd_node *node)
 		mutex_unlock(&tree->lock);
 	}
 
+	/* Its parent may be drained now; the parent's reference is ours. */
+	if (node->parent && node->kind != CTXFD_KIND_WITHOUT_CANCEL)
+		ctxfd_node_unpend(node->parent);
 	ctxfd_deadline_free(node);
 	ctxfd_value_free(node);
+	kfree(node->report);
 	ctxfd_msg_put(node->cause_msg);
+	ctxfd_origin_put(node->origin);
 	ctxfd_user_uncharge(node->user, node->charge);
 	kmem_cache_free(ctxfd_node_cache, node);
 	ctxfd_tree_put(tree);

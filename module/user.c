@@ -35,8 +35,8 @@ static struct ctxfd_user *ctxfd_user_find(kuid_t uid)
 {
 	struct ctxfd_user *user;
 
-	hash_for_each_possible_rcu(ctxfd_users, user, node, __kuid_val(uid))
-		if (uid_eq(user->uid, uid) && atomic_inc_not_zero(&user->nodes))
+	hash_for_each_possible_rcu(ctxfd_users, user, hnode, __kuid_val(uid))
+		if (uid_eq(user->uid, uid) && atomic_inc_not_zero(&user->units))
 			return user;
 	return NULL;
 }
@@ -65,8 +65,8 @@ struct ctxfd_user *ctxfd_user_charge(unsigned int units)
 		user = ctxfd_user_find(uid);
 		if (!user) {
 			fresh->uid = uid;
-			atomic_set(&fresh->nodes, 1);
-			hash_add_rcu(ctxfd_users, &fresh->node, __kuid_val(uid));
+			atomic_set(&fresh->units, 1);
+			hash_add_rcu(ctxfd_users, &fresh->hnode, __kuid_val(uid));
 			user = fresh;
 			fresh = NULL;
 		}
@@ -75,18 +75,38 @@ struct ctxfd_user *ctxfd_user_charge(unsigned int units)
 	}
 	/* The lookup or the insertion took the first unit. */
 	if (units > 1)
-		atomic_add(units - 1, &user->nodes);
+		atomic_add(units - 1, &user->units);
 
 	/*
 	 * Racing creators may both see the count above the limit and both
 	 * fail where one could have succeeded; the cap is never exceeded.
 	 */
-	if ((unsigned int)atomic_read(&user->nodes) >
+	if ((unsigned int)atomic_read(&user->units) >
 	    READ_ONCE(ctxfd_max_nodes_per_user)) {
 		ctxfd_user_uncharge(user, units);
 		return ERR_PTR(-ENOSPC);
 	}
 	return user;
+}
+
+/**
+ * ctxfd_user_charge_more - charge more units to a user already charged
+ * @user: an entry the caller holds a unit of
+ * @units: how many more
+ *
+ * Never sleeps or allocates: the fork probe (members.c) calls it with
+ * preemption off.
+ *
+ * Return: false, and nothing charged, beyond max_nodes_per_user.
+ */
+bool ctxfd_user_charge_more(struct ctxfd_user *user, unsigned int units)
+{
+	if ((unsigned int)atomic_add_return(units, &user->units) >
+	    READ_ONCE(ctxfd_max_nodes_per_user)) {
+		atomic_sub(units, &user->units);
+		return false;
+	}
+	return true;
 }
 
 /**
@@ -98,9 +118,9 @@ void ctxfd_user_uncharge(struct ctxfd_user *user, unsigned int units)
 {
 	/* Leaves at least the last unit: only its holder frees the entry. */
 	if (units > 1)
-		atomic_sub(units - 1, &user->nodes);
-	if (atomic_dec_and_lock(&user->nodes, &ctxfd_users_lock)) {
-		hash_del_rcu(&user->node);
+		atomic_sub(units - 1, &user->units);
+	if (atomic_dec_and_lock(&user->units, &ctxfd_users_lock)) {
+		hash_del_rcu(&user->hnode);
 		spin_unlock(&ctxfd_users_lock);
 		kfree_rcu(user, rcu);
 	}
@@ -119,11 +139,11 @@ int ctxfd_users_show(struct seq_file *m, void *unused)
 	int bkt;
 
 	rcu_read_lock();
-	hash_for_each_rcu(ctxfd_users, bkt, user, node) {
-		int nodes = atomic_read(&user->nodes);
+	hash_for_each_rcu(ctxfd_users, bkt, user, hnode) {
+		int units = atomic_read(&user->units);
 
-		if (nodes)
-			seq_printf(m, "%u %d\n", __kuid_val(user->uid), nodes);
+		if (units)
+			seq_printf(m, "%u %d\n", __kuid_val(user->uid), units);
 	}
 	rcu_read_unlock();
 	return 0;
@@ -140,8 +160,8 @@ void ctxfd_users_exit(void)
 	int bkt;
 	struct ctxfd_user *user;
 
-	hash_for_each(ctxfd_users, bkt, user, node)
-		WARN(1, "ctxfd: uid %u still has %d nodes\n",
-		     __kuid_val(user->uid), atomic_read(&user->nodes));
+	hash_for_each(ctxfd_users, bkt, user, hnode)
+		WARN(1, "ctxfd: uid %u still has %d units\n",
+		     __kuid_val(user->uid), atomic_read(&user->units));
 	rcu_barrier();
 }

@@ -23,9 +23,13 @@
  * ctxfd_value_check - validate the value fields of a create request
  * @args: the request
  *
- * Return: 0, -EINVAL for value fields without CTXFD_CREATE_VALUE, an
- * empty key or a value pointer without a length, -E2BIG beyond the
- * max_key_len or max_value_len module parameters.
+ * With @value_len 0, @value 0 binds nil and any other @value binds the
+ * empty value "" (older kernels refused the latter, so no valid request
+ * changed meaning when "" arrived).
+ *
+ * Return: 0, -EINVAL for value fields without CTXFD_CREATE_VALUE or an
+ * empty key, -E2BIG beyond the max_key_len or max_value_len module
+ * parameters.
  */
 int ctxfd_value_check(const struct ctxfd_create *args)
 {
@@ -33,8 +37,6 @@ int ctxfd_value_check(const struct ctxfd_create *args)
 		return (args->key || args->value || args->key_len ||
 			args->value_len) ? -EINVAL : 0;
 	if (!args->key_len)
-		return -EINVAL;
-	if (!args->value_len && args->value)
 		return -EINVAL;
 	if (args->key_len > READ_ONCE(ctxfd_max_key_len) ||
 	    args->value_len > READ_ONCE(ctxfd_max_value_len))
@@ -89,6 +91,7 @@ int ctxfd_value_prepare(struct ctxfd_node *node,
 		return -ENOMEM;
 	value->key_len = args->key_len;
 	value->value_len = args->value_len;
+	value->nil = !args->value_len && !args->value;
 	if (copy_from_user(value->data, u64_to_user_ptr(args->key),
 			   args->key_len) ||
 	    copy_from_user(value->data + args->key_len,
@@ -139,9 +142,13 @@ static struct ctxfd_node *ctxfd_value_find(struct ctxfd_node *node,
  * @uarg: struct ctxfd_lookup in userspace
  * @usize: its size
  *
- * Return: 0 with the value and its owner copied out, -ENOENT if no
- * ancestor binds the key, -ERANGE (with the needed length copied out) if
- * the buffer is too small, -EINVAL, -E2BIG or -EFAULT for bad input.
+ * @result_flags is an output: whatever the caller left in it is ignored
+ * (a struct reused from an earlier lookup works as it is).
+ *
+ * Return: 0 with the value, its owner and whether it is nil copied out,
+ * -ENOENT if no ancestor binds the key, -ERANGE (with the needed length
+ * copied out) if the buffer is too small, -EINVAL, -E2BIG or -EFAULT for
+ * bad input.
  */
 long ctxfd_ioctl_lookup(struct ctxfd_node *node, void __user *uarg,
 			unsigned int usize)
@@ -156,7 +163,8 @@ long ctxfd_ioctl_lookup(struct ctxfd_node *node, void __user *uarg,
 			      uarg, usize);
 	if (ret)
 		return ret;
-	if (args.flags || !args.key_len || (!args.value_len && args.value))
+	if (args.flags || args.__reserved || !args.key_len ||
+	    (!args.value_len && args.value))
 		return -EINVAL;
 	if (args.key_len > READ_ONCE(ctxfd_max_key_len))
 		return -E2BIG;
@@ -179,6 +187,7 @@ long ctxfd_ioctl_lookup(struct ctxfd_node *node, void __user *uarg,
 		return -EFAULT;
 	args.value_len = value->value_len;
 	args.owner_id = owner->id;
+	args.result_flags = value->nil ? CTXFD_LOOKUP_NIL : CTXFD_LOOKUP_VALUE;
 	if (ctxfd_copy_out(uarg, usize, &args, sizeof(args)))
 		return -EFAULT;
 	return ret;

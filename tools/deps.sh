@@ -3,7 +3,7 @@
 #
 # Install (as root) or list (otherwise) the Debian packages a target needs.
 #
-#   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 debug bench
+#   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 newest debug bench deb
 #
 # As root, missing packages are installed with apt-get; otherwise the
 # apt-get lines to run are printed and the script exits 2.
@@ -16,28 +16,53 @@
 #          bookworm meta-packages, and so the default 6.1 kernel, stay as
 #          they are. Adds bookworm-backports to apt's sources if no source
 #          has it (a fresh machine has nothing).
+#   newest the newest Debian kernel (trixie-backports' linux-image-amd64):
+#          debootstrap and the archive keyring on the host, then
+#          tools/newest-kernel/build, which makes a trixie chroot under
+#          build/kernels/ (the module is built in it, against the kernel's
+#          headers, with trixie's gcc), fetches the kernel's image and
+#          modules there, and looks for a newer kernel on later runs. The
+#          host's /boot and /lib/modules are not touched.
 #   debug  what building the debug kernel (tools/debug-kernel/build) needs.
+#   deb    building the Debian packages (make deb: dpkg-buildpackage,
+#          lintian) and installing them in the VM (make check-packages:
+#          dkms, which signs with openssl's key; udev and systemd-tmpfiles
+#          for the boot-time /dev/ctxfd node).
 #
 # ctxd (tools/ctxd) builds with libcurl, json-c and libcrypto (build);
 # its selftests and make bench's figure 9 run etcd, ip and curl in the VM
 # (check, bench).
 set -eu
 
+top=$(cd "$(dirname "$0")/.." && pwd)
+
 groups=${*:-check}
 pkgs=
+# The Python and Go bindings (lib/python, lib/go): built, type-checked and
+# packaged by make, tested in the VM.
+bindings="golang-go golang-golang-x-sys-dev python3 python3-pip python3-setuptools \
+python3-wheel python3-mypy python3-pytest python3-uvloop"
+# ctxd (tools/ctxd): what it builds with, and what its tests and figure 9
+# run in the VM (a 3-member etcd cluster on loopback, ip for partitions).
+ctxd_build="libcurl4-openssl-dev libjson-c-dev libssl-dev"
+ctxd_run="etcd-server etcd-client iproute2 curl"
 want612=0
+wantnewest=0
 for g in $groups; do
 	case "$g" in
-	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
-libcurl4-openssl-dev libjson-c-dev libssl-dev" ;;
+	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config $bindings $ctxd_build" ;;
 	check|demo)
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
 qemu-system-x86 busybox-static cpio bc kmod file procps valgrind \
-libcurl4-openssl-dev libjson-c-dev libssl-dev etcd-server etcd-client iproute2 curl" ;;
+python3-docutils groff-base clang $bindings $ctxd_build $ctxd_run" ;;
 	rt)	pkgs="$pkgs linux-image-rt-amd64 linux-headers-rt-amd64" ;;
 	6.12)	want612=1 ;;
+	newest)	wantnewest=1
+		pkgs="$pkgs debootstrap debian-archive-keyring kmod util-linux xz-utils" ;;
 	debug)	pkgs="$pkgs build-essential linux-source-6.1 xz-utils flex bison bc perl libelf-dev libssl-dev kmod util-linux" ;;
-	bench)	pkgs="$pkgs procps etcd-server etcd-client iproute2 curl" ;;
+	bench)	pkgs="$pkgs procps $ctxd_run" ;;
+	deb)	pkgs="$pkgs build-essential dpkg-dev debhelper dh-dkms dkms libkmod-dev pkg-config \
+python3-docutils lintian openssl udev systemd util-linux kmod xz-utils $ctxd_build" ;;
 	*)	echo "deps.sh: unknown group $g" >&2; exit 2 ;;
 	esac
 done
@@ -61,7 +86,29 @@ if [ "$want612" = 1 ]; then
 	done
 fi
 
-[ -z "$missing" ] && [ "$need612" = 0 ] && exit 0
+# newest: the chroot and kernel of tools/newest-kernel/build. As root it
+# also runs when all is there, to look for a newer kernel (a few seconds).
+neednewest=0
+if [ "$wantnewest" = 1 ]; then
+	if [ "$(id -u)" = 0 ]; then
+		neednewest=1
+	elif ! "$top/tools/newest-kernel/build" --check; then
+		neednewest=1
+	fi
+fi
+
+newest() {
+	[ "$wantnewest" = 1 ] || return 0
+	"$top/tools/newest-kernel/build"
+}
+
+if [ -z "$missing" ] && [ "$need612" = 0 ]; then
+	[ "$neednewest" = 0 ] && exit 0
+	if [ "$(id -u)" = 0 ]; then
+		newest
+		exit
+	fi
+fi
 
 bp_source() {	# is bookworm-backports among apt's sources?
 	grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/
@@ -76,6 +123,7 @@ if [ "$(id -u)" != 0 ]; then
 		echo "  v=\$(apt-cache show 'linux-image-amd64/bookworm-backports' | sed -n 's/^Depends: linux-image-\([^ ,]*\).*/\1/p' | head -n 1)" >&2
 		echo "  apt-get install -y --no-install-recommends linux-image-\$v linux-headers-\$v" >&2
 	fi
+	[ "$neednewest" = 1 ] && echo "  tools/newest-kernel/build" >&2
 	exit 2
 fi
 
@@ -107,3 +155,5 @@ if [ "$need612" = 1 ]; then
 	esac
 	apt_install "linux-image-$v" "linux-headers-$v"
 fi
+
+newest

@@ -9,12 +9,16 @@
 #   make check-debug       the suite on it, then rmmod and a kmemleak scan
 #   make check-rt          the suite on Debian's PREEMPT_RT 6.1 kernel
 #   make check KERNEL=6.12 the suite on bookworm-backports' 6.12 kernel
-#   make check-lanes       all four lanes (6.1, debug, rt, 6.12), as CI does
+#   make check-newest      the suite on the newest Debian kernel
+#                          (KERNEL=newest: trixie-backports' linux-image-amd64,
+#                          7.3 when written), set up under build/ by
+#                          tools/newest-kernel/build
+#   make check-lanes       every lane (6.1, rt, 6.12, newest, debug), as CI does
 #
 # The packages each lane needs are installed by tools/deps.sh when run as
 # root (tools/check calls it).
 
-.PHONY: debug-kernel check-debug check-rt check-6.12 check-lanes
+.PHONY: debug-kernel check-debug check-rt check-6.12 check-newest check-lanes
 
 debug-kernel:
 	tools/deps.sh debug
@@ -37,6 +41,9 @@ check-rt:
 
 check-6.12:
 	KERNEL=6.12 tools/check
+
+check-newest:
+	KERNEL=newest tools/check
 
 check-lanes:
 	.ci/run

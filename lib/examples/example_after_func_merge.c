@@ -2,8 +2,12 @@
 /*
  * Go's ExampleAfterFunc_merge: AfterFunc defines a function which
  * combines the cancellation signals of two contexts.
+ *
+ * Go's garbage collector keeps the merge alive for as long as the
+ * AfterFunc function may use it. In C, ctx_after_func_full() says when
+ * that is over: merged_free() runs once propagate() has returned or can
+ * no longer run, and once the stop handle has been released.
  */
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,7 +22,6 @@ struct merged {
 	ctx_cancel_t *cancel;
 	ctx_t *cancel_ctx;
 	ctx_stop_t *stop;
-	sem_t fn_done;
 };
 
 static void propagate(void *arg)
@@ -30,7 +33,17 @@ static void propagate(void *arg)
 	/* cancel(context.Cause(cancelCtx)) */
 	ctx_cause(m->cancel_ctx, &code, msg, sizeof(msg));
 	ctx_cancel_cause(m->cancel, code, msg);
-	sem_post(&m->fn_done);
+}
+
+/* The destroy callback: nobody uses the merge any more. */
+static void merged_free(void *arg)
+{
+	struct merged *m = arg;
+
+	ctx_cancel_release(m->cancel);
+	ctx_release(m->ctx);
+	ctx_release(m->cancel_ctx);
+	free(m);
 }
 
 static struct merged *merge_cancel(ctx_t *ctx, ctx_t *cancel_ctx)
@@ -39,28 +52,25 @@ static struct merged *merge_cancel(ctx_t *ctx, ctx_t *cancel_ctx)
 
 	if (!m)
 		return NULL;
-	sem_init(&m->fn_done, 0, 0);
 	m->cancel_ctx = ctx_retain(cancel_ctx);
 	if (ctx_with_cancel_cause(ctx, &m->ctx, &m->cancel) ||
-	    ctx_after_func(cancel_ctx, propagate, m, &m->stop)) {
+	    ctx_after_func_full(cancel_ctx, propagate, m, merged_free,
+				&m->stop)) {
 		fprintf(stderr, "%s\n", ctx_last_error());
 		exit(1);
 	}
 	return m;
 }
 
-/* The merged cancel function: stop(); cancel(context.Canceled). */
+/*
+ * The merged cancel function: stop(); cancel(context.Canceled). Then m
+ * belongs to propagate(), if it is running, and is freed after it.
+ */
 static void merged_cancel(struct merged *m)
 {
-	if (!ctx_stop(m->stop))
-		sem_wait(&m->fn_done);	/* it uses m: let it finish */
-	ctx_cancel_cause(m->cancel, CTX_CANCELED, NULL);
+	ctx_stop(m->stop);
+	ctx_cancel(m->cancel);
 	ctx_stop_release(m->stop);
-	ctx_cancel_release(m->cancel);
-	ctx_release(m->ctx);
-	ctx_release(m->cancel_ctx);
-	sem_destroy(&m->fn_done);
-	free(m);
 }
 
 int main(void)
@@ -77,6 +87,8 @@ int main(void)
 	}
 
 	merged = merge_cancel(ctx1, ctx2);
+	if (!merged)
+		return 1;
 
 	ctx_cancel_cause(cancel2, 2, "ctx2 canceled");
 	ctx_wait(merged->ctx, CTX_FOREVER);

@@ -1032,3 +1032,78 @@ static inline int t_run_as(uid_t uid, int (*fn)(void *), void *arg)
 }
 
 #endif /* CTXFD_TEST_STRESS_H */
+
+/*
+ * Helpers for tests that use cgroup v2 (mounted at CGROOT in the VM):
+ * the memory controller, limits, moving processes, reading counters.
+ */
+#ifndef CTXFD_TEST_CGROUP_H
+#define CTXFD_TEST_CGROUP_H
+
+#define CGROOT		"/sys/fs/cgroup"
+
+/* Enable the memory controller for children of the root cgroup. */
+static inline bool cg_memory_available(void)
+{
+	char buf[512];
+
+	if (t_read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)) < 0 ||
+	    !strstr(buf, "memory"))
+		return false;
+	t_write_file(CGROOT "/cgroup.subtree_control", "+memory");
+	if (t_read_file(CGROOT "/cgroup.subtree_control", buf, sizeof(buf)) < 0)
+		return false;
+	return strstr(buf, "memory") != NULL;
+}
+
+static inline int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	return t_write_file(path, val);
+}
+
+static inline int cg_move(const char *cg, pid_t pid)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return cg_write(cg, "cgroup.procs", buf);
+}
+
+/* The value of "@key N" in @cg/@file, or -1. */
+static inline long long cg_key(const char *cg, const char *file, const char *key)
+{
+	char path[256], buf[4096], *p;
+	size_t klen = strlen(key);
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	if (t_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, key, klen) && p[klen] == ' ')
+			return strtoll(p + klen + 1, NULL, 10);
+	return -1;
+}
+
+static inline long long cg_current(const char *cg)
+{
+	char path[256], buf[64];
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	if (t_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* rmdir a cgroup once its last process is gone (zombies linger a bit). */
+static inline void cg_remove(const char *cg)
+{
+	int i;
+
+	for (i = 0; i < 500 && rmdir(cg) && errno == EBUSY; i++)
+		usleep(10000);
+}
+
+#endif /* CTXFD_TEST_CGROUP_H */

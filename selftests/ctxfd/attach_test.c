@@ -648,6 +648,69 @@ TEST_F(att, descendants_only_spares_subreaper_and_reaches_daemons)
 	close(fd);
 }
 
+/*
+ * A leader that, once told, double-forks a daemon whose middle process
+ * exits at once: the daemon is reparented to the nearest subreaper
+ * above, the test process, out of the leader's tree.
+ */
+static pid_t spawn_daemon_maker(int go)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		child_init_keep(go);
+		if (!t_sync_wait(go, 30000))
+			_exit(2);
+		daemonize_one();
+		rep(TAG_LEADER);
+		forever();
+	}
+	return pid;
+}
+
+/*
+ * Membership follows forks: a daemon that left the tree (its parent
+ * exited, it was reparented elsewhere) before the context was done is
+ * still torn down with it, with the signal and with SIGKILL.
+ */
+TEST_F(att, daemon_reparented_out_of_the_tree_is_still_signalled)
+{
+	int sigs[] = { SIGTERM, SIGKILL }, i;
+
+	for (i = 0; i < 2; i++) {
+		int ctx = t_child(self->root, 0), go[2], n, fl, fd;
+		pid_t leader, daemon_;
+		struct rec r[2];
+
+		ASSERT_LE(0, ctx);
+		ASSERT_EQ(0, pipe(go));
+		leader = spawn_daemon_maker(go[0]);
+		ASSERT_LT(0, leader);
+		ASSERT_EQ(0, t_attach(ctx, leader, sigs[i], 0,
+				      CTXFD_ATTACH_DESCENDANTS));
+		ASSERT_TRUE(t_sync_post(go[1]));
+		n = get_recs(self->rep[0], r, 2, 10000);
+		ASSERT_EQ(2, n);
+		daemon_ = find_tag(r, n, TAG_DAEMON);
+		ASSERT_LT(0, daemon_);
+		/* Out of the leader's tree, reparented to us. */
+		ASSERT_EQ(getpid(), t_ppid(daemon_));
+		ASSERT_LE(0, fl = t_pidfd_open(leader));
+		ASSERT_LE(0, fd = t_pidfd_open(daemon_));
+		ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
+		EXPECT_TRUE(t_pidfd_exited(fl, 10000));
+		EXPECT_TRUE(t_pidfd_exited(fd, 10000))
+			TH_LOG("the daemon survived signal %d", sigs[i]);
+		EXPECT_EQ(128 + sigs[i], t_wait_status(daemon_));
+		t_wait_status(leader);
+		close(fl);
+		close(fd);
+		close(go[0]);
+		close(go[1]);
+		close(ctx);
+	}
+}
+
 /* ---- grace periods and SIGKILL ---- */
 
 TEST_F(att, grace_lets_sigterm_handler_run_then_sigkills)
@@ -1165,6 +1228,62 @@ TEST_F(att, init_is_refused)
 	EXPECT_EQ(0, t_nr_attached(self->root));
 }
 
+/*
+ * In a new pid namespace, as its PID 1 (a container's init): attaching
+ * itself is refused, except with DESCENDANTS_ONLY, which spares it and
+ * reaches the rest of the namespace. Returns 0 or the failed step.
+ */
+static int pid1_attaches_itself(void *arg)
+{
+	int dev, ctx, step = 0, st;
+	pid_t child;
+
+	CK(getpid() == 1);
+	CK((dev = open(CTXFD_DEVICE, O_RDWR | O_CLOEXEC)) >= 0);
+	CK((ctx = t_new(dev, 0)) >= 0);
+	CK(t_attach(ctx, 1, SIGTERM, 0, 0) == -1);
+	CK(errno == EPERM);
+	CK(t_attach(ctx, 1, SIGKILL, 0, CTXFD_ATTACH_DESCENDANTS) == -1);
+	CK(errno == EPERM);
+	CK(t_nr_attached(ctx) == 0);
+	CK(t_attach(ctx, 1, SIGKILL, 0, CTXFD_ATTACH_DESCENDANTS_ONLY) == 0);
+	CK(t_nr_attached(ctx) == 1);
+	child = fork();
+	if (child == 0) {
+		close(ctx);
+		close(dev);
+		forever();
+	}
+	CK(child > 0);
+	CK(t_cancel(ctx, 0, NULL) == 0);
+	/* The rest of the namespace is killed; PID 1 is still here. */
+	CK(waitpid(child, &st, 0) == child);
+	CK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	close(ctx);
+	close(dev);
+	return 0;
+}
+
+TEST_F(att, pid_namespace_init_attaches_itself_descendants_only)
+{
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pid_t init;
+
+		child_init();
+		/* Our children are born in the new namespace, not we. */
+		if (unshare(CLONE_NEWPID))
+			_exit(99);
+		init = fork();
+		if (init == 0)
+			_exit(pid1_attaches_itself(NULL));
+		_exit(init < 0 ? 98 : t_wait_status(init));
+	}
+	EXPECT_EQ(0, t_wait_status(pid));
+}
+
 TEST_F(att, kthread_is_refused)
 {
 	char comm[64];
@@ -1274,6 +1393,32 @@ TEST_F(att, fd_that_is_not_a_pidfd_is_refused)
 	close(null);
 	close(proc);
 	close(procpid);
+}
+
+/*
+ * An O_PATH file reopened from a pidfd (through /proc/self/fd) names the
+ * same pidfs inode on 6.9+ but is no pidfd: the kernel's pidfd_pid()
+ * refuses it, and so does ctxfd (it takes the file with fget(), which
+ * never returns O_PATH files; module/compat.h).
+ */
+TEST_F(att, o_path_reopen_of_a_pidfd_is_refused)
+{
+	pid_t pid = SLEEPER(self);
+	int pidfd = t_pidfd_open(pid);
+	char path[64];
+	int opath;
+
+	ASSERT_LE(0, pidfd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pidfd);
+	opath = open(path, O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, opath) TH_LOG("O_PATH open of %s: %s", path, strerror(errno));
+	EXPECT_REFUSED(self, EBADF, t_attach_pidfd(self->root, pid, opath,
+						   SIGTERM, 0, 0));
+	/* The pidfd itself still works. */
+	EXPECT_EQ(0, t_attach_pidfd(self->root, pid, pidfd, SIGTERM, 0, 0));
+	EXPECT_EQ(1, t_nr_attached(self->root));
+	close(opath);
+	close(pidfd);
 }
 
 TEST_F(att, closed_or_negative_fd_is_refused)

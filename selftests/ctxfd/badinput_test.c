@@ -99,7 +99,7 @@ FIXTURE_VARIANT_ADD(ioc, create) {
 FIXTURE_VARIANT_ADD(ioc, cancel) {
 	.nr = _IOC_NR(CTXFD_IOC_CANCEL), .dir = _IOC_WRITE,
 	.ver0 = CTXFD_CANCEL_SIZE_VER0, .ksize = sizeof(struct ctxfd_cancel),
-	.target = ON_ROOT, .input = true, .flags_all = 0,
+	.target = ON_ROOT, .input = true, .flags_all = CTXFD_CANCEL_FLAGS_ALL,
 };
 
 FIXTURE_VARIANT_ADD(ioc, watch) {
@@ -909,17 +909,6 @@ TEST_F(bad, value_longer_than_max_value_len_is_e2big)
 	free(val);
 }
 
-TEST_F(bad, value_pointer_without_length_is_einval)
-{
-	struct ctxfd_create args = {
-		.flags = CTXFD_CREATE_VALUE,
-		.key = (uintptr_t)test_key, .key_len = 1,
-		.value = (uintptr_t)test_val, .value_len = 0,
-	};
-
-	both_refused(_metadata, self, &args, EINVAL);
-}
-
 TEST_F(bad, value_key_unmapped_or_null_pointer_is_efault)
 {
 	struct ctxfd_create args = {
@@ -1138,6 +1127,26 @@ TEST_F(bad, lookup_with_flags_is_einval)
 		};
 
 		lookup_refused(_metadata, value, &args, EINVAL);
+	}
+	close(value);
+}
+
+TEST_F(bad, lookup_with_reserved_field_is_einval)
+{
+	int value = t_child_value(self->root, test_key, test_val, 1);
+	char buf[8];
+	int bit;
+
+	ASSERT_LE(0, value);
+	for (bit = 0; bit < 32; bit++) {
+		struct ctxfd_lookup args = {
+			.key = (uintptr_t)test_key, .key_len = 1,
+			.value = (uintptr_t)buf, .value_len = sizeof(buf),
+			.__reserved = 1U << bit,
+		};
+
+		lookup_refused(_metadata, value, &args, EINVAL);
+		EXPECT_EQ(0, args.result_flags);	/* nothing written */
 	}
 	close(value);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Values (Go's WithValue / ctx.Value) and WithoutCancel: lookups walk to
- * the root, the nearest binding wins, an empty value shadows, sizes are
- * bounded, and values cross processes with the fd.
+ * the root, the nearest binding wins, a nil binding shadows, "" is a
+ * value and not nil, sizes are bounded, and values cross processes with
+ * the fd.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -138,7 +139,7 @@ TEST_F(value, nearest_binding_wins)
 	close(outer);
 }
 
-TEST_F(value, empty_value_shadows_older_bindings)
+TEST_F(value, nil_value_shadows_older_bindings)
 {
 	struct ctxfd_lookup args = {};
 	int outer = t_child_value(self->root, "k", "outer", 5);
@@ -150,8 +151,118 @@ TEST_F(value, empty_value_shadows_older_bindings)
 	ASSERT_EQ(0, ioctl(inner, CTXFD_IOC_LOOKUP, &args));
 	EXPECT_EQ(0, args.value_len);
 	EXPECT_EQ(t_id(inner), args.owner_id);
+	EXPECT_EQ(CTXFD_LOOKUP_NIL, args.result_flags);
 	close(inner);
 	close(outer);
+}
+
+/* Go tells "" from nil: value_len 0 with a value pointer binds "". */
+TEST_F(value, empty_value_is_a_value_not_nil)
+{
+	struct ctxfd_lookup args = {};
+	int outer = t_child_value(self->root, "k", "outer", 5);
+	int empty = t_child_value(outer, "k", "", 0);
+	int nil = t_child_value(empty, "k", NULL, 0);
+
+	ASSERT_LE(0, outer);
+	ASSERT_LE(0, empty) TH_LOG("binding \"\": %s", strerror(errno));
+	ASSERT_LE(0, nil);
+	args.key = (uintptr_t)"k";
+	args.key_len = 1;
+	ASSERT_EQ(0, ioctl(empty, CTXFD_IOC_LOOKUP, &args));
+	EXPECT_EQ(0, args.value_len);
+	EXPECT_EQ(t_id(empty), args.owner_id);
+	EXPECT_EQ(CTXFD_LOOKUP_VALUE, args.result_flags);
+
+	/* A struct reused as it came back: result_flags is output only. */
+	ASSERT_EQ(0, ioctl(nil, CTXFD_IOC_LOOKUP, &args));
+	EXPECT_EQ(t_id(nil), args.owner_id);
+	EXPECT_EQ(CTXFD_LOOKUP_NIL, args.result_flags);
+	args.result_flags = 0xffffffffu;
+	ASSERT_EQ(0, ioctl(empty, CTXFD_IOC_LOOKUP, &args));
+	EXPECT_EQ(CTXFD_LOOKUP_VALUE, args.result_flags);
+	close(nil);
+	close(empty);
+	close(outer);
+}
+
+/* The pointer of an empty value is never read: any non-zero one is "". */
+TEST_F(value, empty_value_pointer_is_not_read)
+{
+	struct ctxfd_create args = {
+		.flags = CTXFD_CREATE_VALUE,
+		.key = (uintptr_t)"k", .key_len = 1,
+		.value = 1, .value_len = 0,
+	};
+	struct ctxfd_lookup l = { .key = (uintptr_t)"k", .key_len = 1 };
+	int v = ioctl(self->root, CTXFD_IOC_CREATE, &args);
+
+	ASSERT_LE(0, v) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, ioctl(v, CTXFD_IOC_LOOKUP, &l));
+	EXPECT_EQ(CTXFD_LOOKUP_VALUE, l.result_flags);
+	close(v);
+}
+
+/* Values found with a too small buffer say what they are too. */
+TEST_F(value, erange_reports_result_flags)
+{
+	struct ctxfd_lookup args = {
+		.key = (uintptr_t)"k", .key_len = 1,
+		.result_flags = 0,
+	};
+	int v = t_child_value(self->root, "k", "abc", 3);
+
+	ASSERT_LE(0, v);
+	ASSERT_EQ(-1, ioctl(v, CTXFD_IOC_LOOKUP, &args));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(3, args.value_len);
+	EXPECT_EQ(CTXFD_LOOKUP_VALUE, args.result_flags);
+	EXPECT_EQ(t_id(v), args.owner_id);
+	close(v);
+}
+
+/*
+ * Programs built against the first, 40-byte struct keep working (and
+ * cannot tell nil from "", as before).
+ */
+TEST_F(value, first_size_lookup_still_works)
+{
+	unsigned long cmd40 = _IOC(_IOC_READ | _IOC_WRITE, CTXFD_IOC_MAGIC,
+				   _IOC_NR(CTXFD_IOC_LOOKUP),
+				   CTXFD_LOOKUP_SIZE_VER0);
+	int empty = t_child_value(self->root, "e", "", 0);
+	int nil = t_child_value(empty, "n", NULL, 0);
+	int one = t_child_value(nil, "o", "1", 1);
+	struct {
+		struct ctxfd_lookup l;
+		__u64 canary;
+	} a;
+	char c = 0;
+
+	ASSERT_EQ(CTXFD_LOOKUP_SIZE_VER1, sizeof(struct ctxfd_lookup));
+	ASSERT_LE(0, one);
+	memset(&a, 0, sizeof(a));
+	a.l.key = (uintptr_t)"e";
+	a.l.key_len = 1;
+	a.l.result_flags = 0x5a5a5a5a;	/* beyond 40 bytes: not written */
+	a.l.__reserved = 0x5a5a5a5a;
+	ASSERT_EQ(0, ioctl(one, cmd40, &a.l));
+	EXPECT_EQ(0, a.l.value_len);
+	EXPECT_EQ(t_id(empty), a.l.owner_id);
+	EXPECT_EQ(0x5a5a5a5a, a.l.result_flags);
+	a.l.key = (uintptr_t)"n";
+	ASSERT_EQ(0, ioctl(one, cmd40, &a.l));
+	EXPECT_EQ(0, a.l.value_len);
+	EXPECT_EQ(t_id(nil), a.l.owner_id);
+	a.l.key = (uintptr_t)"o";
+	a.l.value = (uintptr_t)&c;
+	a.l.value_len = 1;
+	ASSERT_EQ(0, ioctl(one, cmd40, &a.l));
+	EXPECT_EQ('1', c);
+	EXPECT_EQ(0x5a5a5a5a, a.l.__reserved);
+	close(one);
+	close(nil);
+	close(empty);
 }
 
 TEST_F(value, small_buffer_gets_erange_and_needed_length)

@@ -38,6 +38,9 @@ enum {
 	TAG_TERM = 'T',		/* caught SIGTERM at val (CLOCK_MONOTONIC ns) */
 	TAG_DONE = 'D',		/* saw its CTXFD done: val = err */
 	TAG_NODE = 'n',		/* a node of a tree */
+	TAG_SIG = 'S',		/* caught a signal: val = its number */
+	TAG_ORPHAN = 'o',	/* left an orphan that exited: val = its pid */
+	TAG_GONE = 'G',		/* that orphan was reaped: val = its pid */
 };
 
 static void rep_val(int tag, long long val)
@@ -153,6 +156,145 @@ static void h_on_term_exit(int sig)
 	_exit(h_term_exit);
 }
 
+/* Sleep @ms milliseconds, whatever signal handlers run meanwhile. */
+static void h_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * "record": report every signal caught. SIGUSR2 makes the helper exit 7;
+ * with h_int_cleanup_ms set, SIGINT starts a cleanup of that long (other
+ * signals still reported meanwhile), then exit 0.
+ */
+static long h_int_cleanup_ms = -1;
+
+static void h_on_sig_record(int sig)
+{
+	rep_val(TAG_SIG, sig);
+	if (sig == SIGUSR2)
+		_exit(7);
+	if (sig == SIGINT && h_int_cleanup_ms >= 0) {
+		h_sleep_ms(h_int_cleanup_ms);
+		_exit(0);
+	}
+}
+
+static const int h_recorded[] = {
+	SIGINT, SIGTERM, SIGCONT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+	SIGWINCH, SIGALRM,
+};
+
+static void h_record(void)
+{
+	struct sigaction sa = { .sa_handler = h_on_sig_record };
+	size_t i;
+
+	for (i = 0; i < sizeof(h_recorded) / sizeof(h_recorded[0]); i++)
+		sigaction(h_recorded[i], &sa, NULL);
+	sigaction(SIGRTMIN, &sa, NULL);
+}
+
+/* SIGTSTP caught: stop @h_tstp_late_ms later, as vim or less would. */
+static long h_tstp_late_ms;
+
+static void h_on_tstp_late(int sig)
+{
+	struct sigaction sa = { .sa_handler = h_on_tstp_late }, dfl = {
+		.sa_handler = SIG_DFL };
+	sigset_t one;
+
+	rep_val(TAG_SIG, sig);
+	h_sleep_ms(h_tstp_late_ms);	/* restore the terminal, say */
+	sigaction(SIGTSTP, &dfl, NULL);
+	sigemptyset(&one);
+	sigaddset(&one, SIGTSTP);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	raise(SIGTSTP);			/* stops here until SIGCONT */
+	sigaction(SIGTSTP, &sa, NULL);
+}
+
+/*
+ * An orphan that exits at once: it is reparented to the nearest
+ * subreaper (ctxrun, or init of the pid namespace) as a zombie. Reports
+ * its pid, then that it was reaped (kill(pid, 0) succeeds on a zombie);
+ * exits 0 once reaped, 3 if it was still there after @timeout_ms.
+ */
+static void __attribute__((noreturn)) h_orphan_zombie(int timeout_ms)
+{
+	int up[2], waited;
+	pid_t mid, orphan;
+
+	if (pipe(up))
+		_exit(119);
+	mid = fork();
+	if (mid == 0) {
+		orphan = fork();
+		if (orphan == 0)
+			_exit(0);
+		if (write(up[1], &orphan, sizeof(orphan)) != sizeof(orphan))
+			_exit(119);
+		_exit(0);
+	}
+	if (read(up[0], &orphan, sizeof(orphan)) != sizeof(orphan) ||
+	    waitpid(mid, NULL, 0) != mid)
+		_exit(119);
+	rep_val(TAG_ORPHAN, orphan);
+	for (waited = 0; waited < timeout_ms; waited += 10) {
+		if (kill(orphan, 0) && errno == ESRCH) {
+			rep_val(TAG_GONE, orphan);
+			_exit(0);
+		}
+		h_sleep_ms(10);
+	}
+	_exit(3);
+}
+
+/* A daemon that catches SIGTERM: reports TAG_TERM and exits. */
+static void h_term_daemon(void)
+{
+	struct sigaction sa = { .sa_handler = h_on_term_exit };
+	int up[2];
+	pid_t mid;
+	char c;
+
+	h_term_exit = 0;
+	if (pipe(up))
+		_exit(119);
+	mid = fork();
+	if (mid == 0) {
+		setsid();
+		if (fork() == 0) {
+			sigaction(SIGTERM, &sa, NULL);
+			rep_val(TAG_DAEMON, 0);
+			close(up[0]);
+			close(up[1]);
+			forever();
+		}
+		_exit(0);
+	}
+	close(up[1]);
+	waitpid(mid, NULL, 0);
+	if (read(up[0], &c, 1) != 0)
+		_exit(119);
+	close(up[0]);
+	h_term_exit = -1;
+}
+
+/* $CTXFD, watched: report TAG_DONE with the time it was done, then go on. */
+static void h_watch_done_at(void)
+{
+	const char *env = getenv("CTXFD");
+	struct pollfd pfd = { .fd = env ? atoi(env) : -1, .events = POLLIN };
+
+	while (poll(&pfd, 1, -1) != 1)
+		;
+	rep_val(TAG_DONE, (long long)t_now_ns(CLOCK_MONOTONIC));
+}
+
 /* Fork storm: chains that fork on and on, counting in the shared page. */
 #define STORM_CHAINS	8
 #define STORM_CAP	3000u
@@ -237,6 +379,19 @@ static void __attribute__((noreturn)) h_tree(int n, int fanout)
  *  exit-daemon CODE    leave a daemon behind and exit CODE
  *  storm               fork storm (needs the page at SHM_FD)
  *  tree N FANOUT       a tree of N processes
+ *  record              report each signal caught (TAG_SIG); SIGUSR2: exit 7
+ *  int-cleanup MS      record; on SIGINT, a cleanup of MS ms, then exit 0
+ *  ignored SIG         report whether SIG is ignored (TAG_SIG, val 1 or 0)
+ *  ignore-tstp         record, ignoring SIGTSTP
+ *  tstp-late MS        record; on SIGTSTP, stop MS ms later
+ *  orphan-zombie MS    leave an orphan that exits; exit 0 once it is
+ *                      reaped, 3 if not within MS ms
+ *  term-daemon         report the parent's pid (TAG_CTXRUN), leave a daemon
+ *                      that reports SIGTERM (TAG_TERM), then sleep
+ *  watch-exit CODE     when $CTXFD is done, report TAG_DONE (val: when)
+ *                      and exit CODE; report SIGTERM (TAG_TERM)
+ *  watch-stay          the same, but stay (until killed)
+ *  leave-watcher CODE  leave a daemon that does watch-exit 0; exit CODE
  */
 static void __attribute__((constructor)) helper_main(int argc, char **argv)
 {
@@ -313,6 +468,83 @@ static void __attribute__((constructor)) helper_main(int argc, char **argv)
 		rep_val(TAG_HELPER, 0);
 		exit(atoi(argv[3]));
 	}
+	if (!strcmp(mode, "record") ||
+	    (!strcmp(mode, "int-cleanup") && argc == 4)) {
+		if (argc == 4)
+			h_int_cleanup_ms = atol(argv[3]);
+		h_record();
+		rep_val(TAG_HELPER, 0);
+		forever();
+	}
+	if (!strcmp(mode, "ignored") && argc == 4) {
+		struct sigaction sa;
+
+		sigaction(atoi(argv[3]), NULL, &sa);
+		rep_val(TAG_SIG, sa.sa_handler == SIG_IGN);
+		forever();
+	}
+	if (!strcmp(mode, "ignore-tstp")) {
+		h_record();
+		signal(SIGTSTP, SIG_IGN);
+		rep_val(TAG_HELPER, 0);
+		forever();
+	}
+	if (!strcmp(mode, "tstp-late") && argc == 4) {
+		struct sigaction sa = { .sa_handler = h_on_tstp_late };
+
+		h_tstp_late_ms = atol(argv[3]);
+		h_record();
+		sigaction(SIGTSTP, &sa, NULL);
+		rep_val(TAG_HELPER, 0);
+		forever();
+	}
+	if (!strcmp(mode, "orphan-zombie") && argc == 4)
+		h_orphan_zombie(atoi(argv[3]));
+	if (!strcmp(mode, "term-daemon")) {
+		rep_val(TAG_CTXRUN, getppid());
+		h_term_daemon();
+		rep_val(TAG_HELPER, 0);
+		forever();
+	}
+	if ((!strcmp(mode, "watch-exit") && argc == 4) ||
+	    !strcmp(mode, "watch-stay")) {
+		struct sigaction sa = { .sa_handler = h_on_term_report };
+
+		sigaction(SIGTERM, &sa, NULL);
+		rep_val(TAG_HELPER, 0);
+		h_watch_done_at();
+		if (argc == 4)
+			exit(atoi(argv[3]));
+		forever();
+	}
+	if (!strcmp(mode, "leave-watcher") && argc == 4) {
+		struct sigaction sa = { .sa_handler = h_on_term_report };
+		int up[2];
+		pid_t mid;
+		char c;
+
+		if (pipe(up))
+			_exit(119);
+		mid = fork();
+		if (mid == 0) {
+			setsid();
+			if (fork() == 0) {
+				sigaction(SIGTERM, &sa, NULL);
+				rep_val(TAG_DAEMON, 0);
+				close(up[0]);
+				close(up[1]);
+				h_watch_done_at();
+				_exit(0);
+			}
+			_exit(0);
+		}
+		close(up[1]);
+		waitpid(mid, NULL, 0);
+		if (read(up[0], &c, 1) != 0)
+			_exit(119);
+		rep_val(TAG_HELPER, 0);
+		exit(atoi(argv[3]));
+	}
 	if (!strcmp(mode, "storm"))
 		h_storm();
 	if (!strcmp(mode, "tree") && argc == 5)
@@ -334,7 +566,7 @@ struct how {
 };
 
 /* Start @argv (argv[0] a path) as @how says; the pid. */
-static pid_t start_prog(const struct how *how, char *const argv[])
+static inline pid_t start_prog(const struct how *how, char *const argv[])
 {
 	pid_t pid = fork();
 
@@ -365,7 +597,7 @@ static pid_t start_prog(const struct how *how, char *const argv[])
  * Wait at most @timeout_ms for child @pid: its status as t_wait_status()
  * gives it, or -2 on timeout (the child is then left running).
  */
-static int wait_exit(pid_t pid, int timeout_ms)
+static inline int wait_exit(pid_t pid, int timeout_ms)
 {
 	int pidfd = t_pidfd_open(pid), ret = -2;
 
@@ -378,7 +610,7 @@ static int wait_exit(pid_t pid, int timeout_ms)
 }
 
 /* Read up to @n records, waiting at most @timeout_ms in all. */
-static int get_recs(int fd, struct rec *r, int n, int timeout_ms)
+static inline int get_recs(int fd, struct rec *r, int n, int timeout_ms)
 {
 	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * MS;
 	int got = 0;

@@ -6,8 +6,8 @@
  *  - ATTACH: a subreaper supervisor attached to a context with
  *    CTXFD_ATTACH_DESCENDANTS_ONLY and SIGKILL; the clock runs from the
  *    cancel to the supervisor's last reap;
- *  - ctxrun -s KILL: from SIGTERM to ctxrun to ctxrun's exit (it exits
- *    once it has reaped everything);
+ *  - ctxrun -s KILL: from the cancel of the context ctxrun inherited to
+ *    ctxrun's exit (it exits once it has reaped everything);
  *  - kill -- -PGID: the same supervisor, the tree in a process group of
  *    its own, SIGKILL to the group.
  *
@@ -133,7 +133,10 @@ static long long round_supervisor(struct __test_metadata *_metadata,
 	return r.val - (long long)start;
 }
 
-/* One round of ctxrun -s KILL: SIGTERM to ctxrun until it exits. */
+/*
+ * One round of ctxrun -s KILL: from the cancel of its inherited context
+ * until it exits.
+ */
 static long long round_ctxrun(struct __test_metadata *_metadata,
 			      FIXTURE_DATA(tt) *self)
 {
@@ -141,11 +144,13 @@ static long long round_ctxrun(struct __test_metadata *_metadata,
 	char *argv[] = { (char *)ctxrun_path(), "-s", "KILL", "--",
 			 (char *)self_exe(), "--helper", "tree", tree, fanout,
 			 NULL };
-	struct how how = { .rep = self->rep[1], .ctx = -1, .err = -1,
+	int ctx = t_new(self->dev, 0), w = t_watch(ctx, 0);
+	struct how how = { .rep = self->rep[1], .ctx = w, .err = -1,
 			   .out = -1, .shm = -1 };
 	pid_t pid, root;
 	__u64 start;
 
+	ASSERT_LE(0, w);
 	snprintf(tree, sizeof(tree), "%d", TREE);
 	snprintf(fanout, sizeof(fanout), "%d", FANOUT);
 	pid = start_prog(&how, argv);
@@ -154,10 +159,12 @@ static long long round_ctxrun(struct __test_metadata *_metadata,
 	ASSERT_LT(0, root);
 	ASSERT_EQ(TREE, t_live_descendants(pid, 0, NULL, 0));
 	start = t_now_ns(CLOCK_MONOTONIC);
-	ASSERT_EQ(0, kill(pid, SIGTERM));
-	EXPECT_EQ(128 + SIGTERM, wait_exit(pid, 120000));
+	ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
+	EXPECT_EQ(128 + SIGKILL, wait_exit(pid, 120000));
 	start = t_now_ns(CLOCK_MONOTONIC) - start;
 	EXPECT_EQ(0, t_live_descendants(getpid(), 0, NULL, 0));
+	close(w);
+	close(ctx);
 	return (long long)start;
 }
 

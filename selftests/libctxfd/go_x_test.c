@@ -434,7 +434,7 @@ static const char k1[] = "context_test.key1(1)";
 static const char k2[] = "context_test.key2(1)";
 static const char k3[] = "context_test.key2(3)";
 
-/* Expect @want for @key ("" : no string value, i.e. none or nil). */
+/* Expect @want for @key ("" : Go's nil, i.e. never bound or bound nil). */
 static void check_value(struct __test_metadata *_metadata, ctx_t *c,
 			const char *nm, const char *key, const char *want)
 {
@@ -442,8 +442,8 @@ static void check_value(struct __test_metadata *_metadata, ctx_t *c,
 	ssize_t n = ctx_value(c, key, buf, sizeof(buf));
 
 	if (!*want) {
-		EXPECT_TRUE(n == -ENOENT || n == 0)
-			TH_LOG("%s.Value(%s) = %zd, want none", nm, key, n);
+		EXPECT_EQ(-ENOENT, n)
+			TH_LOG("%s.Value(%s) = %zd, want nil", nm, key, n);
 		return;
 	}
 	EXPECT_EQ((ssize_t)strlen(want), n) TH_LOG("%s.Value(%s)", nm, key);

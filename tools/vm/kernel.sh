@@ -11,12 +11,17 @@
 #   6.12    the newest 6.12 kernel, from bookworm-backports
 #   debug   the debug kernel built by tools/debug-kernel/build (make
 #           debug-kernel), for the current config fragments
+#   newest  the newest Debian kernel (trixie-backports' linux-image-amd64),
+#           set up by tools/newest-kernel/build (tools/deps.sh newest):
+#           its image and modules under build/, its headers in a trixie
+#           chroot where the module is built
 #   X.Y.Z-N-flavour  any kernel version installed under /boot
 #
 # Prints KVER=, VMLINUZ=, KDIR= (headers, for building the module),
-# MODDIR= (where its modules live) and CMDLINE= (extra kernel command line
-# for the VM; only the debug kernel has one: tools/debug-kernel/cmdline)
-# as shell assignments, or just the value of VAR if given. Exits 2 with the
+# MODDIR= (where its modules live), CMDLINE= (extra kernel command line
+# for the VM: tools/debug-kernel/cmdline, tools/newest-kernel/cmdline)
+# and CHROOT= (the chroot to build the module in, where KDIR lies; only
+# the newest kernel has one) as shell assignments, or just the value of VAR if given. Exits 2 with the
 # apt-get line to run if the kernel is not installed.
 set -eu
 
@@ -37,6 +42,7 @@ newest_boot() {	# newest /boot/vmlinuz-$1*, not matching $2 if given
 
 pkgs=
 cmdline=
+chroot=
 case "$sel" in
 6.1)	kver=$(dep_version linux-image-amd64)
 	case "$kver" in 6.1.*) ;; *) kver=$(newest_boot '6.1.*-amd64' '-rt-amd64$') ;; esac
@@ -54,6 +60,13 @@ debug)	kver=
 		. "$dir/kernel.env"
 		kver=$KVER
 	fi ;;
+newest)	kver=
+	dir=$("$top/tools/newest-kernel/build" --dir)
+	if [ -f "$dir/kernel.env" ]; then
+		# shellcheck disable=SC1091
+		. "$dir/kernel.env"
+		kver=$KVER
+	fi ;;
 *)	kver=$sel ;;
 esac
 
@@ -66,6 +79,16 @@ if [ "$sel" = debug ]; then
 	kdir=$KDIR
 	moddir=$MODDIR
 	cmdline=$(sed 's/#.*//' "$top/tools/debug-kernel/cmdline" | xargs)
+elif [ "$sel" = newest ]; then
+	if [ -z "$kver" ]; then
+		echo "kernel.sh: the newest Debian kernel is not set up yet: run 'tools/deps.sh newest' as root" >&2
+		exit 2
+	fi
+	vmlinuz=$VMLINUZ
+	kdir=$KDIR
+	moddir=$MODDIR
+	chroot=$CHROOT
+	cmdline=$(sed 's/#.*//' "$top/tools/newest-kernel/cmdline" | xargs)
 else
 	vmlinuz=/boot/vmlinuz-$kver
 	kdir=/lib/modules/$kver/build
@@ -78,12 +101,13 @@ else
 fi
 
 case "$var" in
-"")	printf 'KVER=%s\nVMLINUZ=%s\nKDIR=%s\nMODDIR=%s\nCMDLINE='"'%s'"'\n' \
-		"$kver" "$vmlinuz" "$kdir" "$moddir" "$cmdline" ;;
+"")	printf 'KVER=%s\nVMLINUZ=%s\nKDIR=%s\nMODDIR=%s\nCMDLINE='"'%s'"'\nCHROOT=%s\n' \
+		"$kver" "$vmlinuz" "$kdir" "$moddir" "$cmdline" "$chroot" ;;
 KVER)	echo "$kver" ;;
 VMLINUZ) echo "$vmlinuz" ;;
 KDIR)	echo "$kdir" ;;
 MODDIR)	echo "$moddir" ;;
 CMDLINE) echo "$cmdline" ;;
+CHROOT)	echo "$chroot" ;;
 *)	echo "kernel.sh: unknown variable $var" >&2; exit 2 ;;
 esac

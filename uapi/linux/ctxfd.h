@@ -113,8 +113,11 @@ struct ctxfd_cause {
  * @deadline_cause: the cause recorded when the deadline fires (Go's
  *	WithDeadlineCause). All zero without a deadline.
  * @key: pointer to the key of the value binding (CTXFD_CREATE_VALUE).
- * @value: pointer to the value of the binding; may be 0 if @value_len
- *	is 0, which binds "no value" and shadows older bindings of @key.
+ * @value: pointer to the value of the binding. With @value_len 0, a
+ *	value of 0 binds nil (Go's nil: "no value", which shadows older
+ *	bindings of @key) and any other value binds the empty value ""
+ *	(the pointer is not read). Kernels before the empty value refuse a
+ *	non-zero @value with @value_len 0 (EINVAL).
  * @key_len: 1 .. the max_key_len module parameter (E2BIG above).
  * @value_len: 0 .. the max_value_len module parameter (E2BIG above).
  *
@@ -136,13 +139,17 @@ struct ctxfd_create {
 
 #define CTXFD_CREATE_SIZE_VER0	64
 
-/*
- * Flags for struct ctxfd_cancel::flags: none yet, must be zero.
+/**
+ * CTXFD_CANCEL_REMOTE - the cancel relays one made elsewhere (ctxd(8),
+ * another host): the context reports %CTXFD_REASON_REMOTE instead of
+ * %CTXFD_REASON_CANCEL. A label the canceler chooses; it grants nothing.
  */
+#define CTXFD_CANCEL_REMOTE	(1ULL << 0)
+#define CTXFD_CANCEL_FLAGS_ALL	CTXFD_CANCEL_REMOTE
 
 /**
  * struct ctxfd_cancel - argument of CTXFD_IOC_CANCEL
- * @flags: must be zero.
+ * @flags: CTXFD_CANCEL_* flags.
  * @cause: optional cause; all zero for a plain cancel (Go's cancel()).
  *
  * Cancels the context and, before the ioctl returns, its whole subtree:
@@ -182,6 +189,9 @@ struct ctxfd_watch {
 #define CTXFD_INFO_CAUSE	(1ULL << 2)	/* @cause_code, @cause_msg* */
 #define CTXFD_INFO_DEADLINE	(1ULL << 3)	/* @deadline_ns, @clockid */
 #define CTXFD_INFO_ATTACH	(1ULL << 4)	/* @nr_attached */
+#define CTXFD_INFO_ORIGIN	(1ULL << 5)	/* @reason .. @origin_comm */
+#define CTXFD_INFO_TEARDOWN	(1ULL << 6)	/* @td_* */
+#define CTXFD_INFO_DRAIN	(1ULL << 7)	/* CTXFD_INFO_DRAINED, @nr_pending */
 
 /* Bits of struct ctxfd_info::flags. */
 /** CTXFD_INFO_DONE - the context is done (final). */
@@ -198,6 +208,42 @@ struct ctxfd_watch {
 #define CTXFD_INFO_HAS_DEADLINE		(1ULL << 5)
 /** CTXFD_INFO_OWN_TIMER - this context runs a timer of its own. */
 #define CTXFD_INFO_OWN_TIMER		(1ULL << 6)
+/**
+ * CTXFD_INFO_DRAINED - done, every descendant context released by every
+ * process, and every process attached to the context exited: nothing
+ * started under it is left. Final. The fd then also polls %EPOLLPRI.
+ */
+#define CTXFD_INFO_DRAINED		(1ULL << 7)
+
+/*
+ * Why a context is done (struct ctxfd_info::reason): what happened where
+ * the cancellation began, @origin_id. 0 while active.
+ */
+/** CTXFD_REASON_CANCEL - CTXFD_IOC_CANCEL on a cancel-capable fd. */
+#define CTXFD_REASON_CANCEL	1
+/** CTXFD_REASON_DEADLINE - the deadline passed. */
+#define CTXFD_REASON_DEADLINE	2
+/** CTXFD_REASON_CLOSE - the last cancel-capable fd was closed. */
+#define CTXFD_REASON_CLOSE	3
+/**
+ * CTXFD_REASON_EXIT - the last cancel-capable fd was closed by the exit
+ * of the process that held it (its owner died).
+ */
+#define CTXFD_REASON_EXIT	4
+/** CTXFD_REASON_REMOTE - CTXFD_IOC_CANCEL with %CTXFD_CANCEL_REMOTE. */
+#define CTXFD_REASON_REMOTE	5
+#define CTXFD_REASON_MAX	5
+
+/* How the cancellation reached the context (struct ctxfd_info::origin_via). */
+/** CTXFD_VIA_SELF - it began at this very context. */
+#define CTXFD_VIA_SELF		0
+/** CTXFD_VIA_ANCESTOR - the context was done with an ancestor, @origin_id. */
+#define CTXFD_VIA_ANCESTOR	1
+/** CTXFD_VIA_PARENT - it came through one of the context's merge parents. */
+#define CTXFD_VIA_PARENT	2
+
+/** CTXFD_COMM_LEN - size of a process name, NUL included (TASK_COMM_LEN). */
+#define CTXFD_COMM_LEN		16
 
 /**
  * struct ctxfd_info - output of CTXFD_IOC_INFO
@@ -218,8 +264,30 @@ struct ctxfd_watch {
  * @nr_attached: processes attached (CTXFD_IOC_ATTACH) and not yet
  *	signalled or exited.
  * @__reserved: zero.
+ * @reason: why the context is done, CTXFD_REASON_*; 0 while active.
+ * @origin_via: how the cancellation reached it, CTXFD_VIA_*.
+ * @origin_id: the context where the cancellation began (this one, an
+ *	ancestor, or a merge parent's ancestor...).
+ * @origin_pid: the process that began it, in the caller's pid namespace;
+ *	0 for a deadline, or when that process is not visible from there.
+ * @nr_pending: what keeps a done context from being drained: descendant
+ *	contexts not yet released, plus attachments whose processes have
+ *	not all exited. 0 once drained.
+ * @done_time_ns: when the cancellation began, CLOCK_BOOTTIME.
+ * @origin_comm: the name of that process then (NUL-terminated; empty
+ *	without a process).
+ * @td_fired: attachments of this context that have fired.
+ * @td_running: of those, how many still have processes alive.
+ * @td_signalled: processes they sent their signal to.
+ * @td_killed: processes they had to send SIGKILL to.
+ * @td_left: processes of theirs still alive (for a finished teardown:
+ *	alive when it gave up, e.g. processes the attacher may not kill).
+ * @td_duration_ns: from the first fire until the last of their processes
+ *	exited (until now while some are running).
  *
  * Purely an output: the kernel ignores what the buffer holds on entry.
+ * Fields after @__reserved arrived with %CTXFD_INFO_SIZE_VER1; the bits
+ * of @mask say which groups this kernel filled in.
  */
 struct ctxfd_info {
 	__u64 mask;
@@ -236,9 +304,24 @@ struct ctxfd_info {
 	char cause_msg[CTXFD_CAUSE_MSG_MAX + 1];
 	__u32 nr_attached;
 	__u32 __reserved;
+	__u32 reason;
+	__u32 origin_via;
+	__u64 origin_id;
+	__s32 origin_pid;
+	__u32 nr_pending;
+	__u64 done_time_ns;
+	char origin_comm[CTXFD_COMM_LEN];
+	__u32 td_fired;
+	__u32 td_running;
+	__u32 td_signalled;
+	__u32 td_killed;
+	__u32 td_left;
+	__u32 __reserved2;
+	__u64 td_duration_ns;
 };
 
 #define CTXFD_INFO_SIZE_VER0	200
+#define CTXFD_INFO_SIZE_VER1	280
 
 /**
  * struct ctxfd_lookup - argument of CTXFD_IOC_LOOKUP (Go's ctx.Value)
@@ -249,12 +332,22 @@ struct ctxfd_info {
  * @key_len: length of the key, 1 .. max_key_len.
  * @value_len: in: size of the @value buffer; out: length of the value.
  * @owner_id: out: id of the context that holds the binding found.
+ * @result_flags: out: CTXFD_LOOKUP_NIL or CTXFD_LOOKUP_VALUE, saying
+ *	which the binding found is; ignored on input.
+ * @__reserved: must be zero.
  *
  * Walks from the context towards the root and returns the nearest binding
- * of @key: 0 and the value, ENOENT if there is none. A binding with an
- * empty value is found like any other (@value_len 0): it is Go's nil and
- * shadows older bindings. If the buffer is too small, ERANGE and
- * @value_len says how much is needed.
+ * of @key: 0 and the value, ENOENT if there is none. A nil binding (see
+ * struct ctxfd_create) is found like any other, with @value_len 0 and
+ * CTXFD_LOOKUP_NIL: it shadows older bindings, and to Go's ctx.Value()
+ * it means "no value". An empty value "" has @value_len 0 and
+ * CTXFD_LOOKUP_VALUE. If the buffer is too small, ERANGE and @value_len
+ * says how much is needed (@result_flags and @owner_id are filled too).
+ *
+ * Callers of the first size (%CTXFD_LOOKUP_SIZE_VER0, 40 bytes) get no
+ * @result_flags and cannot tell nil from "". A kernel that predates
+ * @result_flags zero-fills it for larger callers: neither flag set means
+ * that every empty binding is nil (such kernels cannot bind "").
  */
 struct ctxfd_lookup {
 	__u64 flags;
@@ -263,9 +356,18 @@ struct ctxfd_lookup {
 	__u32 key_len;
 	__u32 value_len;
 	__u64 owner_id;
+	__u32 result_flags;
+	__u32 __reserved;
 };
 
 #define CTXFD_LOOKUP_SIZE_VER0	40
+#define CTXFD_LOOKUP_SIZE_VER1	48	/* @result_flags */
+
+/* Bits of struct ctxfd_lookup::result_flags: exactly one is set. */
+/** CTXFD_LOOKUP_NIL - the binding found is nil (Go's nil). */
+#define CTXFD_LOOKUP_NIL	(1U << 0)
+/** CTXFD_LOOKUP_VALUE - the binding found has a value, maybe "". */
+#define CTXFD_LOOKUP_VALUE	(1U << 1)
 
 /** CTXFD_ATTACH_DESCENDANTS - also signal every descendant process. */
 #define CTXFD_ATTACH_DESCENDANTS	(1ULL << 0)

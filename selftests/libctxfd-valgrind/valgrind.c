@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The libctxfd selftests under valgrind: one TEST per program of
- * build/selftests/libctxfd/, each run as
+ * The libctxfd selftests under valgrind: built once per program of
+ * build/selftests/libctxfd/ (lib/lib.mk, VG_PROGRAM), as
+ * build/selftests/libctxfd-valgrind/<program>, which runs it as
  *
  *   valgrind --leak-check=full --error-exitcode=99 --trace-children=yes ...
  *
@@ -13,8 +14,10 @@
  * The inner tests see CTX_TEST_SLOWDOWN=20 (valgrind in TCG is slow:
  * timeouts grow) and CTX_TEST_SHORT=1 (loops that repeat a behaviour to
  * catch races run fewer times, like Go's testing.Short()).
- * CTX_TESTS_DIR (build/selftests/libctxfd) and CTX_TOP come from
- * lib/lib.mk.
+ * CTX_TESTS_DIR (build/selftests/libctxfd), CTX_TOP and VG_PROGRAM come
+ * from lib/lib.mk. One executable per program, rather than one for all,
+ * gives each its own time limit in tools/run-tests and its own line in
+ * the summary: the whole group takes many minutes in TCG.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -174,12 +177,13 @@ static void run_under_valgrind(struct __test_metadata *_metadata,
 	unlink(self->log);
 }
 
-/* One test per program of the libctxfd group (generated list). */
+/* The program of the libctxfd group this executable runs. */
 #define VG_TEST(name)							\
 	TEST_F_TIMEOUT(valgrind, name, 3000)				\
 	{								\
 		run_under_valgrind(_metadata, self, #name);		\
 	}
-#include "tests.h"
+#define VG_TEST_OF(name)	VG_TEST(name)	/* expands VG_PROGRAM */
+VG_TEST_OF(VG_PROGRAM)
 
 TEST_HARNESS_MAIN
