@@ -234,14 +234,17 @@ struct report {
 	int done;
 	int err;
 	int code;
+	int reason;	/* CTXFD_IOC_INFO's, CTXFD_REASON_* */
 	char msg[CTX_CAUSE_MSG_MAX + 1];
 };
 
 #define WORKER_FD	100
 
-static void worker_report(int done, int err, int code, const char *msg)
+static void worker_report(int done, int err, int code, const char *msg,
+			  int reason)
 {
-	struct report r = { .pid = getpid(), .done = done, .err = err, .code = code };
+	struct report r = { .pid = getpid(), .done = done, .err = err,
+			    .code = code, .reason = reason };
 
 	snprintf(r.msg, sizeof(r.msg), "%s", msg ? msg : "");
 	if (write(WORKER_FD, &r, sizeof(r)) != sizeof(r))
@@ -258,12 +261,15 @@ static sigset_t term;
 static void __attribute__((noreturn)) worker_body(ctx_t *ctx)
 {
 	char msg[CTX_CAUSE_MSG_MAX + 1];
+	struct ctxfd_info info;
 	int code = 0, err;
 
-	worker_report(0, 0, 0, NULL);
+	worker_report(0, 0, 0, NULL, 0);
 	err = ctx_wait(ctx, CTX_FOREVER);
 	ctx_cause(ctx, &code, msg, sizeof(msg));
-	worker_report(1, err, code, msg);
+	if (t_info(ctx_done_fd(ctx), &info) < 0)
+		info.reason = 0;
+	worker_report(1, err, code, msg, info.reason);
 	/* Reported: now the teardown's SIGTERM may take us. */
 	sigprocmask(SIG_UNBLOCK, &term, NULL);
 	for (;;)
@@ -366,6 +372,14 @@ static int cause_of(ctx_t *ctx, char *msg, size_t len)
 	return code;
 }
 
+/* CTXFD_IOC_INFO's reason (CTXFD_REASON_*), or -1. */
+static int reason_of(ctx_t *ctx)
+{
+	struct ctxfd_info info;
+
+	return t_info(ctx_done_fd(ctx), &info) < 0 ? -1 : (int)info.reason;
+}
+
 /* Export a new cancelable context as @name on host @h. */
 static int export_on(char h, const char *name, ctx_duration_t timeout,
 		     bool cancelable, ctx_t **ctx, ctx_cancel_t **cancel,
@@ -432,6 +446,8 @@ TEST(cancel_on_a_reaches_a_process_tree_on_b_with_its_cause)
 		EXPECT_EQ(CTX_CANCELED, r.err);
 		EXPECT_EQ(42, r.code);
 		EXPECT_STREQ("job aborted on a", r.msg);
+		/* ctxd relayed it: the reason says so, down the tree. */
+		EXPECT_EQ(CTXFD_REASON_REMOTE, r.reason);
 		last = now_ns() - t0;
 	}
 	shared->prop_ns = last;
@@ -936,6 +952,7 @@ TEST(sigkill_of_the_exporting_ctxd_cancels_joiners_within_ttl_and_a_keepalive)
 	       took / 1e6, TTL, KEEPALIVE_MS);
 	EXPECT_EQ(CTX_CAUSE_LEASE_LOST, cause_of(j, msg, sizeof(msg)));
 	EXPECT_STREQ("remote: lease lost", msg);
+	EXPECT_EQ(CTXFD_REASON_REMOTE, reason_of(j));
 	/*
 	 * The lease ran out: at most a TTL after the last keepalive, which
 	 * was at most one keepalive interval before the kill.

@@ -191,8 +191,8 @@ int kctx_dev(void);
 int kctx_info(int fd, struct ctxfd_info *info);
 bool kctx_done(int fd);
 /*
- * Cancel @fd with a cause: every cancel ctxd does goes through here (the
- * one place where a "remote" reason will be given, issue 15).
+ * Cancel @fd with a cause: every cancel ctxd does goes through here, with
+ * CTXFD_CANCEL_REMOTE (the reason "remote" in CTXFD_IOC_INFO).
  */
 int kctx_cancel(int fd, int code, const char *msg);
 /* A new root, with a timeout of @timeout_ns if >= 0. Returns fd or -errno. */

@@ -50,13 +50,21 @@ static void kctx_fill_cause(struct ctxfd_cause *cause, int code,
 
 int kctx_cancel(int fd, int code, const char *msg)
 {
-	struct ctxfd_cancel args = { 0 };
+	struct ctxfd_cancel args = { .flags = CTXFD_CANCEL_REMOTE };
 
 	/*
-	 * Issue 15 adds a reason to every done context; ctxd's cancels
-	 * then say "remote" here, and nowhere else.
+	 * Every cancel ctxd makes relays what happened elsewhere (another
+	 * host's cancel, its lease, etcd out of reach, the link ended): the
+	 * context and its subtree report the reason "remote" (origin.c). A
+	 * module older than that flag refuses it with EINVAL: then cancel
+	 * without it (the reason reads "cancel").
 	 */
 	kctx_fill_cause(&args.cause, code, msg);
+	if (ioctl(fd, CTXFD_IOC_CANCEL, &args) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	args.flags = 0;
 	return ioctl(fd, CTXFD_IOC_CANCEL, &args) < 0 ? -errno : 0;
 }
 
