@@ -6,7 +6,9 @@
 #   make ctxd            build/tools/ctxd (libcurl, json-c, libcrypto's
 #                        base64, libctxfd.a), and build/tools/ctxd-etcdping
 #                        (a raw etcd put -> watch: make bench's baseline)
-#   make install-ctxd    $(DESTDIR)$(PREFIX)/sbin/ctxd and ctxd(8)
+#   make install-ctxd    $(DESTDIR)$(PREFIX)/sbin/ctxd, ctxd(8), the systemd
+#                        unit (tools/ctxd/ctxd.service) and its settings,
+#                        /etc/default/ctxd (tools/ctxd/ctxd.default)
 #
 # The selftests (selftests/ctxd/*_test.c) link libctxfd and run ctxd,
 # etcd and tools/ctxd/testnet inside the VM.
@@ -20,7 +22,10 @@ CTXD_CFLAGS := $(CFLAGS) $(WARNINGS) -Werror -std=gnu11 -D_GNU_SOURCE \
 	-I$(TOP)/lib $(UAPI_CFLAGS) $(shell pkg-config --cflags $(CTXD_PKGS) 2>/dev/null)
 CTXD_LIBS := $(or $(shell pkg-config --libs $(CTXD_PKGS) 2>/dev/null),-lcurl -ljson-c -lcrypto)
 
-.PHONY: ctxd install-ctxd
+SYSTEMDUNITDIR ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
+
+.PHONY: ctxd install-ctxd uninstall-ctxd
 
 ctxd: $(CTXD) $(CTXD_ETCDPING)
 tools: $(CTXD) $(CTXD_ETCDPING)
@@ -42,6 +47,15 @@ install-ctxd: $(CTXD)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(CTXD) $(DESTDIR)$(PREFIX)/sbin/ctxd
 	install -m 0644 Documentation/man/man8/ctxd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 tools/ctxd/ctxd.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/ctxd.service
+	install -D -m 0644 tools/ctxd/ctxd.default $(DESTDIR)$(SYSCONFDIR)/default/ctxd
+
+uninstall: uninstall-ctxd
+
+uninstall-ctxd:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/ctxd $(DESTDIR)$(MANDIR)/man8/ctxd.8 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/ctxd.service
 
 # The selftests: libctxfd (shared) and the path of the tools they run.
 CTXD_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/ctxd/*_test.c))
