@@ -531,8 +531,9 @@ TEST(deadline_on_a_fires_on_b_never_early_whatever_b_s_clock)
 
 TEST(values_travel_with_the_exported_context)
 {
-	const char *keys[] = { "job-id", "nil-value", "never-bound", NULL };
-	ctx_t *root, *v1, *v2, *joined;
+	const char *keys[] = { "job-id", "nil-value", "empty", "never-bound", NULL };
+	ctx_t *root, *v0, *v1, *v2, *v3, *joined;
+	struct ctxfd_lookup l = { 0 };
 	ctx_cancel_t *cancel;
 	ctx_export_t *exp;
 	char buf[64];
@@ -542,23 +543,40 @@ TEST(values_travel_with_the_exported_context)
 	name = uniq("values");
 	on_host('a');
 	ASSERT_EQ(0, ctx_with_cancel_cause(ctx_background(), &root, &cancel));
-	ASSERT_EQ(0, ctx_with_value(root, "job-id", "job 42", 6, &v1));
+	ASSERT_EQ(0, ctx_with_value(root, "nil-value", "shadowed", 8, &v0));
+	ASSERT_EQ(0, ctx_with_value(v0, "job-id", "job 42", 6, &v1));
 	ASSERT_EQ(0, ctx_with_value(v1, "nil-value", NULL, 0, &v2));
-	ASSERT_EQ(0, ctx_export(v2, NULL, name, keys, &exp)) TH_LOG("%s", ctx_last_error());
+	ASSERT_EQ(0, ctx_with_value(v2, "empty", "", 0, &v3));
+	ASSERT_EQ(0, ctx_export(v3, NULL, name, keys, &exp)) TH_LOG("%s", ctx_last_error());
 
 	on_host('b');
 	ASSERT_EQ(0, ctx_join(name, 0, &joined, NULL)) TH_LOG("%s", ctx_last_error());
 	memset(buf, 0, sizeof(buf));
 	EXPECT_EQ(6, ctx_value(joined, "job-id", buf, sizeof(buf)));
 	EXPECT_STREQ("job 42", buf);
-	EXPECT_EQ(0, ctx_value(joined, "nil-value", buf, sizeof(buf)));
+	/*
+	 * nil travels as nil: a binding that reads as no value (the older
+	 * one stays hidden on a), which the kernel reports as nil on b.
+	 */
+	EXPECT_EQ(-ENOENT, ctx_value(v3, "nil-value", buf, sizeof(buf)));
+	EXPECT_EQ(-ENOENT, ctx_value(joined, "nil-value", buf, sizeof(buf)));
+	l.key = (uintptr_t)"nil-value";
+	l.key_len = 9;
+	l.value = (uintptr_t)buf;
+	l.value_len = sizeof(buf);
+	EXPECT_EQ(0, ioctl(ctx_done_fd(joined), CTXFD_IOC_LOOKUP, &l));
+	EXPECT_EQ(CTXFD_LOOKUP_NIL, l.result_flags);
+	/* "" is not nil (libctxfd 1.1) */
+	EXPECT_EQ(0, ctx_value(joined, "empty", buf, sizeof(buf)));
 	EXPECT_EQ(-ENOENT, ctx_value(joined, "never-bound", buf, sizeof(buf)));
 	EXPECT_EQ(0, ctx_err(joined));
 	ctx_release(joined);
 	ctx_export_release(exp);
 	ctx_cancel_release(cancel);
+	ctx_release(v3);
 	ctx_release(v2);
 	ctx_release(v1);
+	ctx_release(v0);
 	ctx_release(root);
 }
 

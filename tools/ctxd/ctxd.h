@@ -184,6 +184,7 @@ struct kctx_value {
 	size_t key_len;
 	char *val;
 	size_t val_len;
+	bool nil;	/* Go's nil (val "", val_len 0): shadows, reads as no value */
 };
 
 /* /dev/ctxfd, opened once. */
@@ -200,9 +201,12 @@ int kctx_root(int64_t timeout_ns, int code, const char *msg);
 int kctx_value_child(int fd, const struct kctx_value *v);
 int kctx_child(int fd, uint64_t flags);
 int kctx_watch(int fd);
-/* Look @key up; 0 and a new value, -ENOENT, or -errno. */
+/*
+ * Look @key up; 0 and a new value (*nil: the binding is Go's nil), -ENOENT,
+ * or -errno.
+ */
 int kctx_lookup(int fd, const char *key, size_t key_len, char **val,
-		size_t *val_len);
+		size_t *val_len, bool *nil);
 /* Remaining time to @info's deadline on its clock, at least 0. */
 int64_t kctx_remaining_ns(const struct ctxfd_info *info);
 

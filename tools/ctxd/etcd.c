@@ -462,6 +462,16 @@ struct etcd_call *etcd_call(struct etcd *e, const char *path,
 			    unsigned int flags, int endpoint, int budget_ms,
 			    etcd_fn fn, void *arg)
 {
+	return etcd_call_tries(e, path, body, auth, flags, endpoint, 0,
+			       budget_ms, fn, arg);
+}
+
+struct etcd_call *etcd_call_tries(struct etcd *e, const char *path,
+				  struct json_object *body,
+				  struct etcd_auth *auth, unsigned int flags,
+				  int endpoint, int attempt_ms, int budget_ms,
+				  etcd_fn fn, void *arg)
+{
 	struct etcd_call *c = calloc(1, sizeof(*c));
 
 	if (!c) {
@@ -476,7 +486,7 @@ struct etcd_call *etcd_call(struct etcd *e, const char *path,
 	c->flags = flags;
 	c->endpoint = (flags & ETCD_NO_RETRY) ? endpoint : e->current;
 	c->timeout_ms = (flags & ETCD_NO_RETRY) && budget_ms > 0 ? budget_ms :
-			e->timeout_ms;
+			attempt_ms > 0 ? attempt_ms : e->timeout_ms;
 	c->give_up_at = etcd_now_ms() + (budget_ms > 0 ? budget_ms : 3 * e->timeout_ms);
 	c->fn = fn;
 	c->arg = arg;

@@ -117,6 +117,17 @@ struct etcd_call *etcd_call(struct etcd *e, const char *path,
 			    struct json_object *body, struct etcd_auth *auth,
 			    unsigned int flags, int endpoint, int budget_ms,
 			    etcd_fn fn, void *arg);
+/*
+ * etcd_call() whose attempts each last at most @attempt_ms (0: the
+ * request timeout), so that a member that holds a request (a follower
+ * waiting for a leader to be elected) costs one short attempt before the
+ * call moves on to the next member, within @budget_ms.
+ */
+struct etcd_call *etcd_call_tries(struct etcd *e, const char *path,
+				  struct json_object *body,
+				  struct etcd_auth *auth, unsigned int flags,
+				  int endpoint, int attempt_ms, int budget_ms,
+				  etcd_fn fn, void *arg);
 /* Forget a call: its callback will not run. */
 void etcd_call_cancel(struct etcd_call *call);
 

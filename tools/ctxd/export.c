@@ -371,7 +371,7 @@ int export_create(struct client *c, const char *name, char **keys,
 
 		v->key_len = strlen(keys[i]);
 		ret = v->key_len ? kctx_lookup(wfd, keys[i], v->key_len, &v->val,
-					       &v->val_len) : -EINVAL;
+					       &v->val_len, &v->nil) : -EINVAL;
 		if (ret == -ENOENT)
 			continue;	/* not bound: nothing to carry */
 		if (ret < 0) {

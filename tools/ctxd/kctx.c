@@ -88,15 +88,24 @@ int kctx_root(int64_t timeout_ns, int code, const char *msg)
 
 int kctx_value_child(int fd, const struct kctx_value *v)
 {
+	/*
+	 * nil: value 0 and length 0; "": any other pointer and length 0
+	 * (struct ctxfd_create). A kernel without "" refuses that with
+	 * EINVAL: it gets nil, all it can bind.
+	 */
 	struct ctxfd_create args = {
 		.flags = CTXFD_CREATE_VALUE,
 		.key = (uintptr_t)v->key,
 		.key_len = (__u32)v->key_len,
-		.value = v->val_len ? (uintptr_t)v->val : 0,
+		.value = v->nil ? 0 : (uintptr_t)(v->val ? v->val : ""),
 		.value_len = (__u32)v->val_len,
 	};
 	int ret = ioctl(fd, CTXFD_IOC_CREATE, &args);
 
+	if (ret < 0 && errno == EINVAL && !v->nil && !v->val_len) {
+		args.value = 0;
+		ret = ioctl(fd, CTXFD_IOC_CREATE, &args);
+	}
 	return ret < 0 ? -errno : ret;
 }
 
@@ -117,7 +126,7 @@ int kctx_watch(int fd)
 }
 
 int kctx_lookup(int fd, const char *key, size_t key_len, char **val,
-		size_t *val_len)
+		size_t *val_len, bool *nil)
 {
 	size_t cap = 256;
 	char *buf = NULL;
@@ -139,6 +148,13 @@ int kctx_lookup(int fd, const char *key, size_t key_len, char **val,
 			buf[args.value_len] = '\0';
 			*val = buf;
 			*val_len = args.value_len;
+			/*
+			 * Neither flag: a kernel before "" (every empty
+			 * binding is nil).
+			 */
+			*nil = (args.result_flags & CTXFD_LOOKUP_NIL) ||
+			       (!args.value_len &&
+				!(args.result_flags & CTXFD_LOOKUP_VALUE));
 			return 0;
 		}
 		if (errno != ERANGE || args.value_len <= cap) {

@@ -196,9 +196,16 @@ static void lease_keepalive(void)
 	struct json_object *req = json_object_new_object();
 
 	json_object_object_add(req, "ID", etcd_int_str(d.lease));
-	d.lease_call = etcd_call(d.etcd, "/v3/lease/keepalive", req, NULL,
-				 ETCD_FIRST_OBJECT, -1, d.ttl * 1000 / 3,
-				 lease_kept, NULL);
+	/*
+	 * A keepalive goes to the leader (a follower forwards it, and holds
+	 * it while there is none). Each attempt lasts one keepalive
+	 * interval, then the next member is tried, for up to the TTL: when
+	 * the leader dies, the lease (which the new leader extends by its
+	 * TTL) is renewed through whichever member answers first.
+	 */
+	d.lease_call = etcd_call_tries(d.etcd, "/v3/lease/keepalive", req, NULL,
+				       ETCD_FIRST_OBJECT, -1, d.ttl * 1000 / 3,
+				       d.ttl * 1000, lease_kept, NULL);
 }
 
 /* ---- reachability ------------------------------------------------------------ */

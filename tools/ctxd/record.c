@@ -65,8 +65,10 @@ char *record_encode(const struct record *r)
 
 			json_object_object_add(v, "key", etcd_b64(r->values[i].key,
 								  r->values[i].key_len));
-			json_object_object_add(v, "value", etcd_b64(r->values[i].val,
-								    r->values[i].val_len));
+			/* nil is JSON's null; "" an empty string */
+			json_object_object_add(v, "value", r->values[i].nil ? NULL :
+					       etcd_b64(r->values[i].val,
+							r->values[i].val_len));
 			json_object_array_add(vals, v);
 		}
 		json_object_object_add(o, "values", vals);
@@ -138,8 +140,16 @@ int record_decode(const char *json, size_t len, struct record *r)
 			struct json_object *e = json_object_array_get_idx(v, i);
 			struct kctx_value *kv = &r->values[r->nr_values];
 
+			struct json_object *jv;
+
 			kv->key = etcd_unb64(e, "key", &kv->key_len);
-			kv->val = etcd_unb64(e, "value", &kv->val_len);
+			if (json_object_object_get_ex(e, "value", &jv) && !jv) {
+				kv->nil = true;
+				kv->val = strdup("");
+				kv->val_len = 0;
+			} else {
+				kv->val = etcd_unb64(e, "value", &kv->val_len);
+			}
 			if (!kv->key || !kv->key_len || !kv->val) {
 				free(kv->key);
 				free(kv->val);
