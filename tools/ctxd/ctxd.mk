@@ -35,11 +35,11 @@ bench: $(CTXD) $(CTXD_ETCDPING)
 
 $(CTXD): $(CTXD_SRCS) $(CTXD_HDRS) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CTXD_CFLAGS) -o $@ $(CTXD_SRCS) $(LIB_A) $(CTXD_LIBS) $(KMOD_LIBS) -pthread
+	$(CC) $(CPPFLAGS) $(CTXD_CFLAGS) $(LDFLAGS) -o $@ $(CTXD_SRCS) $(LIB_A) $(CTXD_LIBS) $(KMOD_LIBS) -pthread
 
 $(CTXD_ETCDPING): tools/ctxd/etcdping.c tools/ctxd/etcd.c tools/ctxd/etcd.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CTXD_CFLAGS) -o $@ tools/ctxd/etcdping.c tools/ctxd/etcd.c $(CTXD_LIBS)
+	$(CC) $(CPPFLAGS) $(CTXD_CFLAGS) $(LDFLAGS) -o $@ tools/ctxd/etcdping.c tools/ctxd/etcd.c $(CTXD_LIBS)
 
 install: install-ctxd
 
