@@ -142,6 +142,7 @@ include selftests/selftests.mk
 -include lib/go/go.mk
 -include tools/tools.mk
 -include selftests/userprogs/userprogs.mk
+-include tools/ctxd/ctxd.mk
 include tools/lanes.mk
 include tools/deb/deb.mk
 include tools/demo/demo.mk

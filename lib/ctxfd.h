@@ -386,6 +386,42 @@ int ctx_with_deadline_clock_cause(ctx_t *parent, clockid_t clockid,
 int ctx_after_func_full(ctx_t *ctx, void (*fn)(void *arg), void *arg,
 			void (*destroy)(void *arg), ctx_stop_t **stop);
 
+/* ---- Across machines (ctxd(8)), since libctxfd 1.1 --------------------- */
+
+/** An export of a context under a name (ctx_export()). Opaque. */
+typedef struct ctx_export_handle ctx_export_t;
+
+/** Flag of ctx_join(): ask for the right to cancel the remote context. */
+#define CTX_JOIN_CANCEL		0x1
+
+/*
+ * Cause codes of joined contexts that ctxd cancels on its own; the
+ * messages say the same in words ("remote: lease lost" ...).
+ */
+#define CTX_CAUSE_LEASE_LOST	ENOLINK		/* the exporter's lease expired */
+#define CTX_CAUSE_UNREACHABLE	EHOSTUNREACH	/* no etcd for --failsafe (fail-safe) */
+#define CTX_CAUSE_WITHDRAWN	ECONNABORTED	/* the export ended, context active */
+#define CTX_CAUSE_CTXD_STOPPED	ESHUTDOWN	/* the local ctxd stopped */
+
+/**
+ * Publish @ctx under @name through the local ctxd (ctx_export(3)): any
+ * host can then ctx_join() it. @cancel (the handle of @ctx, or NULL)
+ * lets joiners that hold the cancel right cancel it; @keys (a
+ * NULL-terminated array, or NULL) names the values to carry. The export
+ * lasts until ctx_export_release() (or the process's exit).
+ */
+int ctx_export(ctx_t *ctx, ctx_cancel_t *cancel, const char *name,
+	       const char *const *keys, ctx_export_t **exp);
+/** Withdraw an export (joiners of a still active context are canceled). */
+void ctx_export_release(ctx_export_t *exp);
+/**
+ * A context that follows the one exported as @name, on any host
+ * (ctx_join(3)): watch-only, or with CTX_JOIN_CANCEL (etcd credentials
+ * from $CTXD_USER) a cancel handle whose cancel reaches the exporter.
+ */
+int ctx_join(const char *name, unsigned int flags, ctx_t **ctx,
+	     ctx_cancel_t **cancel);
+
 #ifdef __cplusplus
 }
 #endif

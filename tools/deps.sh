@@ -28,6 +28,10 @@
 #          lintian) and installing them in the VM (make check-packages:
 #          dkms, which signs with openssl's key; udev and systemd-tmpfiles
 #          for the boot-time /dev/ctxfd node).
+#
+# ctxd (tools/ctxd) builds with libcurl, json-c and libcrypto (build);
+# its selftests and make bench's figure 9 run etcd, ip and curl in the VM
+# (check, bench).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,23 +42,27 @@ pkgs=
 # packaged by make, tested in the VM.
 bindings="golang-go golang-golang-x-sys-dev python3 python3-pip python3-setuptools \
 python3-wheel python3-mypy python3-pytest python3-uvloop"
+# ctxd (tools/ctxd): what it builds with, and what its tests and figure 9
+# run in the VM (a 3-member etcd cluster on loopback, ip for partitions).
+ctxd_build="libcurl4-openssl-dev libjson-c-dev libssl-dev"
+ctxd_run="etcd-server etcd-client iproute2 curl"
 want612=0
 wantnewest=0
 for g in $groups; do
 	case "$g" in
-	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config $bindings" ;;
+	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config $bindings $ctxd_build" ;;
 	check|demo)
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
 qemu-system-x86 busybox-static cpio bc kmod file procps valgrind \
-python3-docutils groff-base clang $bindings" ;;
+python3-docutils groff-base clang $bindings $ctxd_build $ctxd_run" ;;
 	rt)	pkgs="$pkgs linux-image-rt-amd64 linux-headers-rt-amd64" ;;
 	6.12)	want612=1 ;;
 	newest)	wantnewest=1
 		pkgs="$pkgs debootstrap debian-archive-keyring kmod util-linux xz-utils" ;;
 	debug)	pkgs="$pkgs build-essential linux-source-6.1 xz-utils flex bison bc perl libelf-dev libssl-dev kmod util-linux" ;;
-	bench)	pkgs="$pkgs procps" ;;
+	bench)	pkgs="$pkgs procps $ctxd_run" ;;
 	deb)	pkgs="$pkgs build-essential dpkg-dev debhelper dh-dkms dkms libkmod-dev pkg-config \
-python3-docutils lintian openssl udev systemd util-linux kmod xz-utils" ;;
+python3-docutils lintian openssl udev systemd util-linux kmod xz-utils $ctxd_build" ;;
 	*)	echo "deps.sh: unknown group $g" >&2; exit 2 ;;
 	esac
 done

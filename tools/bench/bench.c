@@ -4,7 +4,7 @@
  *
  *   ctxfd-bench [--json FILE] [FIGURE]...
  *
- * Runs the figures (all, or those named: "0" .. "8"), prints a progress
+ * Runs the figures (all, or those named: "0" .. "10"), prints a progress
  * line per measurement on stderr, then the table on stdout, and writes
  * the rows as JSON to FILE. Meant to run as root inside the VM
  * (tools/bench/run); as a normal user the figures that need root
@@ -53,6 +53,7 @@ static const struct figure figures[] = {
 	{ "7", "1000-process teardown vs kill -PGID", fig7_teardown },
 	{ "8", "ctx_err() / done-check vs eventfd read", fig8_err },
 	{ "9", "cancel reaching 1000 merged ctxs vs AfterFunc", fig9_merge },
+	{ "10", "remote cancel -> wakeup on another host vs etcd put -> watch", fig9_remote },
 };
 #define NR_FIGURES (sizeof(figures) / sizeof(figures[0]))
 

@@ -171,7 +171,7 @@ int check(int ret, const char *what);
 /* ---- figures --------------------------------------------------------------- */
 
 struct figure {
-	const char *id;		/* "0" .. "8" */
+	const char *id;		/* "0" .. "9" */
 	const char *name;
 	void (*run)(void);
 };
@@ -186,5 +186,6 @@ void fig6_threads(void);
 void fig7_teardown(void);
 void fig8_err(void);
 void fig9_merge(void);
+void fig9_remote(void);
 
 #endif /* CTXFD_BENCH_H */

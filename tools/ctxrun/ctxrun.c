@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "ctxrun.h"
+#include "remote.h"
 
 const char *prog = "ctxrun";
 int verbose;
@@ -108,6 +109,10 @@ static void __attribute__((noreturn)) usage(void)
 "                               deadline\n"
 "      --foreground           accepted for timeout(1) compatibility: COMMAND\n"
 "                               always stays in the foreground\n"
+"      --join=NAME            run under the context exported as NAME on any\n"
+"                               host (ctxd(8)) instead of the inherited one\n"
+"      --export=NAME          publish the context as NAME for other hosts\n"
+"                               (ctxd(8)), for the whole run\n"
 "  -v, --verbose              say on stderr which signal is sent; twice: all\n"
 "                               that happens\n"
 "      --help                 display this help and exit\n"
@@ -237,6 +242,8 @@ enum {
 	OPT_PRESERVE,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_JOIN,
+	OPT_EXPORT,
 };
 
 static const struct option longopts[] = {
@@ -246,6 +253,8 @@ static const struct option longopts[] = {
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 	{ "preserve-status", no_argument, NULL, OPT_PRESERVE },
+	{ "join", required_argument, NULL, OPT_JOIN },
+	{ "export", required_argument, NULL, OPT_EXPORT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -269,6 +278,7 @@ int main(int argc, char **argv)
 	ctx_duration_t timeout = 0;
 	ctx_t *parent = NULL;
 	ctx_cancel_t *deadline_cancel = NULL;
+	const char *join = NULL, *export_name = NULL;
 	bool preserve = false, have_timeout = false, dashdash, ctx_seen = false;
 	bool inherited;
 	char errbuf[CTX_CAUSE_MSG_MAX + 1], msg[128];
@@ -311,6 +321,12 @@ int main(int argc, char **argv)
 		case OPT_PRESERVE:
 			preserve = true;
 			break;
+		case OPT_JOIN:
+			join = optarg;
+			break;
+		case OPT_EXPORT:
+			export_name = optarg;
+			break;
 		case OPT_HELP:
 			usage();
 		case OPT_VERSION:
@@ -346,7 +362,14 @@ int main(int argc, char **argv)
 	r.pid1 = getpid() == 1;
 
 	/* The contexts: see the top of this file. */
-	ret = ctx_from_env(&parent);
+	if (join) {
+		/* The remote context is the parent; CTXFD is ignored. */
+		if (ctxrun_join_parent(join, &parent, verbose >= 2) < 0)
+			return EXIT_CANCELED;
+		ret = 1;
+	} else {
+		ret = ctx_from_env(&parent);
+	}
 	if (ret < 0)
 		die("cannot adopt the inherited context (%s): %s", CTX_ENV,
 		    ctx_last_error());
@@ -371,6 +394,11 @@ int main(int argc, char **argv)
 	} else {
 		r.ctx = ctx_retain(r.outer);
 	}
+	if (export_name &&
+	    ctxrun_export(export_name, r.ctx,
+			  deadline_cancel ? deadline_cancel : r.outer_cancel,
+			  verbose >= 2) < 0)
+		return EXIT_CANCELED;
 	if (r.sig) {
 		if (r.grace)
 			ret = ctx_with_cancel(ctx_background(), &r.sigctx,
@@ -385,7 +413,8 @@ int main(int argc, char **argv)
 	}
 	if (ctx_with_cancel(ctx_background(), &r.killctx, &r.kill_cancel) < 0)
 		die("cannot create a context: %s", ctx_last_error());
-	info(2, "context%s%s%s", inherited ? " under the inherited one" : " (new root)",
+	info(2, "context%s%s%s", join ? " under the joined one" :
+	     inherited ? " under the inherited one" : " (new root)",
 	     timeout ? ", deadline in " : "", timeout ? fmt_duration(timeout) : "");
 
 	/*

@@ -9,6 +9,8 @@
  *                terminal, for ctxrun, for COMMAND; job control
  *   teardown.c   the phases of a teardown: context done, --grace, SIGNAL,
  *                -k SIGKILL
+ *   remote.c     --join and --export: contexts across machines through
+ *                ctxd(8) (remote.h)
  *
  * ctxrun is single-threaded: everything below is owned by main()'s loop.
  */
