@@ -2,7 +2,7 @@
 /*
  * ctxd-etcdping: a raw etcd put -> watch event, with the client stack ctxd
  * uses (etcd.c: libcurl, json-c, the v3 JSON gateway). The baseline of
- * `make bench` figure 9 (tools/bench/fig9_remote.c): what a remote cancel
+ * `make bench` figure 10 (tools/bench/fig10_remote.c): what a remote cancel
  * costs beyond etcd itself.
  *
  *   ctxd-etcdping --endpoints URL[,URL]... watch KEY
