@@ -85,7 +85,7 @@ extern "C" {
  * lines, and the build fails if they disagree with it).
  */
 #define LIBCTXFD_VERSION_MAJOR	1
-#define LIBCTXFD_VERSION_MINOR	0
+#define LIBCTXFD_VERSION_MINOR	1
 #define LIBCTXFD_VERSION_PATCH	0
 
 /** A context (Go's context.Context). Opaque, reference counted. */
