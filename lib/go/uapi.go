@@ -104,13 +104,21 @@ type ctxfdInfo struct {
 }
 
 type ctxfdLookup struct {
-	Flags    uint64
-	Key      uint64
-	Value    uint64
-	KeyLen   uint32
-	ValueLen uint32
-	OwnerID  uint64
+	Flags       uint64
+	Key         uint64
+	Value       uint64
+	KeyLen      uint32
+	ValueLen    uint32
+	OwnerID     uint64
+	ResultFlags uint32
+	_           uint32
 }
+
+// struct ctxfd_lookup's result_flags: which kind of binding was found.
+const (
+	lookupNil   = 1 << 0
+	lookupValue = 1 << 1
+)
 
 type ctxfdAttach struct {
 	Flags   uint64
@@ -121,12 +129,13 @@ type ctxfdAttach struct {
 	_       uint32
 }
 
-// The first published sizes (..._SIZE_VER0): a struct may only grow.
+// The published sizes these structs have (..._SIZE_VER0, or _VER1 where
+// the binding reads the newer fields): a struct may only grow.
 var _ = [1]struct{}{}[unsafe.Sizeof(ctxfdCreate{})-64]
 var _ = [1]struct{}{}[unsafe.Sizeof(ctxfdCancel{})-24]
 var _ = [1]struct{}{}[unsafe.Sizeof(ctxfdWatch{})-8]
 var _ = [1]struct{}{}[unsafe.Sizeof(ctxfdInfo{})-200]
-var _ = [1]struct{}{}[unsafe.Sizeof(ctxfdLookup{})-40]
+var _ = [1]struct{}{}[unsafe.Sizeof(ctxfdLookup{})-48] // VER1: result_flags
 var _ = [1]struct{}{}[unsafe.Sizeof(ctxfdAttach{})-32]
 
 const eventSize = 16 // struct ctxfd_event
@@ -387,9 +396,9 @@ func kinfo(fd int) (Info, error) {
 // klookup returns the value of the nearest binding of key, with found
 // false if there is none and isNil true for a nil binding.
 //
-// Today's kernel binds the empty string only as nil, so a found empty
-// value is nil. When struct ctxfd_lookup learns to tell nil from "" (an
-// output flag), this is the one place that reads it.
+// The kernel says which in result_flags; a kernel that predates the
+// flags leaves them zero, and binds the empty string only as nil there,
+// so a found empty value without CTXFD_LOOKUP_VALUE is nil.
 func klookup(fd int, key string) (val string, found, isNil bool, err error) {
 	kb, kaddr := cbuf(key)
 	size := 64
@@ -412,7 +421,9 @@ func klookup(fd int, key string) (val string, found, isNil bool, err error) {
 			continue
 		case err != nil:
 			return "", false, false, err
-		case args.ValueLen == 0:
+		case args.ResultFlags&lookupNil != 0:
+			return "", true, true, nil
+		case args.ValueLen == 0 && args.ResultFlags&lookupValue == 0:
 			return "", true, true, nil
 		}
 		return string(vb[:args.ValueLen]), true, false, nil

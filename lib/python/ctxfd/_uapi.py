@@ -118,7 +118,14 @@ class _Lookup(ctypes.Structure):
         ("key_len", _u32),
         ("value_len", _u32),
         ("owner_id", _u64),
+        ("result_flags", _u32),
+        ("_reserved", _u32),
     ]
+
+
+# struct ctxfd_lookup's result_flags: which kind of binding was found.
+LOOKUP_NIL = 1 << 0
+LOOKUP_VALUE = 1 << 1
 
 
 class _Attach(ctypes.Structure):
@@ -354,9 +361,9 @@ def lookup(fd: int, key: bytes) -> Tuple[bool, Optional[bytes]]:
     """(found, value) of the nearest binding of key; value None for a nil
     binding.
 
-    Today's kernel binds the empty string only as nil, so a found empty
-    value is nil. When struct ctxfd_lookup learns to tell nil from ""
-    (an output flag), this is the one place that reads it.
+    The kernel says which in result_flags; a kernel that predates the
+    flags leaves them zero, and binds the empty string only as nil there,
+    so a found empty value without LOOKUP_VALUE is nil.
     """
     kbuf, kaddr = _buffer(key)
     size = 64
@@ -375,7 +382,9 @@ def lookup(fd: int, key: bytes) -> Tuple[bool, Optional[bytes]]:
                 continue
             raise _oserror(e.errno or errno.EIO, "CTXFD_IOC_LOOKUP") from None
         del kbuf
-        if args.value_len == 0:
+        if args.result_flags & LOOKUP_NIL:
+            return True, None
+        if args.value_len == 0 and not args.result_flags & LOOKUP_VALUE:
             return True, None
         return True, vbuf.raw[: args.value_len]
 
