@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "ctxfd.h"
+#include "trace.h"
 
 static struct kmem_cache *ctxfd_node_cache;
 static atomic64_t ctxfd_next_id = ATOMIC64_INIT(0);
@@ -132,6 +133,7 @@ static void ctxfd_node_drain(struct ctxfd_node *node)
 	spin_lock_irqsave(&node->wqh.lock, flags);
 	if (!node->drained && node->err && !atomic_read(&node->pending)) {
 		WRITE_ONCE(node->drained, true);
+		trace_ctxfd_drained(node);
 		wake_up_locked_poll(&node->wqh, EPOLLPRI);
 	}
 	spin_unlock_irqrestore(&node->wqh.lock, flags);
@@ -259,7 +261,7 @@ static bool ctxfd_node_linked(struct ctxfd_node *node)
 void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why)
 {
 	struct ctxfd_node *node = top;
-	unsigned int batch = 0;
+	unsigned int batch = 0, nodes = 0;
 
 	lockdep_assert_held(&top->tree->lock);
 	if (top->err)
@@ -276,6 +278,7 @@ void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why)
 		}
 		ctxfd_finish(node, why, node == top ? CTXFD_VIA_SELF :
 			     CTXFD_VIA_ANCESTOR);
+		nodes++;
 		if (node == top)
 			break;
 		node = ctxfd_unlink(node);
@@ -286,6 +289,7 @@ void __ctxfd_cancel(struct ctxfd_node *top, const struct ctxfd_why *why)
 	}
 	if (!list_empty(&top->sibling))
 		ctxfd_unlink(top);
+	trace_ctxfd_cancel(top, why, nodes);
 }
 
 /**
@@ -329,6 +333,7 @@ void ctxfd_node_link(struct ctxfd_node *node)
 		why.origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE, node->id,
 					      CTXFD_GFP);
 		ctxfd_finish(node, &why, CTXFD_VIA_SELF);
+		trace_ctxfd_cancel(node, &why, 1);
 		ctxfd_origin_put(why.origin);
 	} else {
 		if (follows) {
@@ -337,6 +342,7 @@ void ctxfd_node_link(struct ctxfd_node *node)
 		}
 		ctxfd_deadline_start(node);
 	}
+	trace_ctxfd_create(node);
 	mutex_unlock(&node->tree->lock);
 }
 
@@ -389,6 +395,7 @@ static void ctxfd_node_destroy(struct ctxfd_node *node)
 	WARN_ON_ONCE(!list_empty(&node->children) ||
 		     !list_empty(&node->attachments));
 
+	trace_ctxfd_release(node);
 	ctxfd_deadline_quiesce(node);
 
 	/* Mostly unlinked already (canceled): then there is no lock to take. */
