@@ -11,6 +11,17 @@
  * nothing here needs a compat shim. Pids are global (init namespace)
  * numbers, as tracing sees the whole machine.
  *
+ * Locks and lifetimes: an event copies everything it records while it
+ * runs, and keeps no pointer. Each is called where its node is pinned
+ * by the caller's reference: ctxfd_create and ctxfd_cancel under the
+ * tree lock (a mutex), ctxfd_drained under the node's wait queue
+ * spinlock with interrupts off, ctxfd_release from ctxfd_node_destroy()
+ * before anything is freed (the parent is pinned by the node), the
+ * others from the attachment's work items, which hold a node reference
+ * and the struct pid of the attached process until the attachment is
+ * freed. The origin of ctxfd_cancel is pinned by the canceler's
+ * reference (struct ctxfd_why).
+ *
  * Created once, with CREATE_TRACE_POINTS, in module/main.c.
  */
 #undef TRACE_SYSTEM
