@@ -43,6 +43,23 @@ static pid_t spawn_sleeper(bool ignore_term)
 	return pid;
 }
 
+/*
+ * ctx_kill_on_cancel(), or skip where pidfd_open(2) is missing (valgrind
+ * 3.19 does not know it): the sleeper is killed and everything released.
+ */
+#define ATTACH_OR_SKIP(c, cancel, pid, sig, grace) do {			\
+	int __ret = ctx_kill_on_cancel(c, pid, sig, grace, 0);		\
+									\
+	if (__ret == -ENOSYS) {						\
+		kill(pid, SIGKILL);					\
+		t_wait_status(pid);					\
+		ctx_cancel_release(cancel);				\
+		ctx_release(c);						\
+		CTXFD_SKIP("no pidfd_open(2) here");			\
+	}								\
+	ASSERT_EQ(0, __ret) TH_LOG("%s", ctx_last_error());		\
+} while (0)
+
 LIBTEST(CauseOriginOfAnExplicitCancel)
 {
 	struct ctx_origin o;
@@ -159,8 +176,7 @@ LIBTEST(WaitDrainedReturnsWhenTheAttachedProcessExits)
 	ASSERT_EQ(0, ctx_with_cancel(ctx_background(), &c, &cancel));
 	pid = spawn_sleeper(false);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, ctx_kill_on_cancel(c, pid, SIGTERM, 0, 0))
-		TH_LOG("%s", ctx_last_error());
+	ATTACH_OR_SKIP(c, cancel, pid, SIGTERM, 0);
 	EXPECT_EQ(0, ctx_teardown_report(c, &td));
 	EXPECT_EQ(0, td.fired);
 	EXPECT_EQ(0, ctx_cancel(cancel));
@@ -188,8 +204,7 @@ LIBTEST(TeardownReportCountsTheSigkillAfterTheGrace)
 	ASSERT_EQ(0, ctx_with_cancel(ctx_background(), &c, &cancel));
 	pid = spawn_sleeper(true);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, ctx_kill_on_cancel(c, pid, SIGTERM,
-					100 * CTX_MILLISECOND, 0));
+	ATTACH_OR_SKIP(c, cancel, pid, SIGTERM, 100 * CTX_MILLISECOND);
 	EXPECT_EQ(0, ctx_cancel(cancel));
 	EXPECT_EQ(1, ctx_wait_drained(c, LIB_LONG));
 	EXPECT_EQ(0, ctx_teardown_report(c, &td));
