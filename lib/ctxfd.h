@@ -422,6 +422,70 @@ void ctx_export_release(ctx_export_t *exp);
 int ctx_join(const char *name, unsigned int flags, ctx_t **ctx,
 	     ctx_cancel_t **cancel);
 
+/* ---- Who canceled, and is it over (since 1.1) ------------------------- */
+
+/** struct ctx_origin::reason: why the context is done (0 while active). */
+#define CTX_REASON_CANCEL	1	/* a cancel function (ctx_cancel...) */
+#define CTX_REASON_DEADLINE	2	/* the deadline passed */
+#define CTX_REASON_CLOSE	3	/* the last cancel-capable fd closed */
+#define CTX_REASON_EXIT		4	/* ... by the exit of its holder */
+#define CTX_REASON_REMOTE	5	/* a cancel relayed from elsewhere */
+
+/** struct ctx_origin::via: how the cancellation reached the context. */
+#define CTX_VIA_SELF		0	/* it began at this context */
+#define CTX_VIA_ANCESTOR	1	/* it began at an ancestor */
+#define CTX_VIA_PARENT		2	/* it came through a merge parent */
+
+/** Size of struct ctx_origin::comm, NUL included. */
+#define CTX_COMM_LEN		16
+
+/**
+ * Where a cancellation began: see ctx_cause_origin(3). A context canceled
+ * with an ancestor reports the ancestor's origin (@via says so).
+ */
+struct ctx_origin {
+	int reason;		/* CTX_REASON_*, 0 while active */
+	int via;		/* CTX_VIA_* */
+	uint64_t id;		/* the kernel id of the context it began at */
+	pid_t pid;		/* who began it (0: a deadline, or not visible) */
+	char comm[CTX_COMM_LEN];	/* its name then ("" without one) */
+	int64_t time_ns;	/* when, on CLOCK_BOOTTIME */
+	uint64_t __reserved[4];	/* zero; room for later fields */
+};
+
+/**
+ * Who canceled @ctx, and when: returns ctx_err() and, once done, fills
+ * *@origin (all zero while active, or for a context that is never done).
+ * -EOPNOTSUPP on a kernel that does not record provenance.
+ */
+int ctx_cause_origin(ctx_t *ctx, struct ctx_origin *origin);
+
+/**
+ * Wait until @ctx is drained: done, every descendant context released by
+ * every process, and every process attached to it (ctx_kill_on_cancel())
+ * exited. Returns 1 once drained, 0 when @timeout (CTX_FOREVER: no limit)
+ * expired, a negative errno on failure (-EOPNOTSUPP: the kernel does not
+ * track it).
+ */
+int ctx_wait_drained(ctx_t *ctx, ctx_duration_t timeout);
+
+/**
+ * What the teardowns of ctx_kill_on_cancel() on @ctx did: see
+ * ctx_teardown_report(3). All zero until one has fired.
+ */
+struct ctx_teardown {
+	unsigned int fired;	/* attachments that fired */
+	unsigned int running;	/* of those, still with processes alive */
+	unsigned int signalled;	/* processes sent their signal */
+	unsigned int killed;	/* processes that needed SIGKILL */
+	unsigned int left;	/* processes still alive (or given up on) */
+	ctx_duration_t duration;	/* first fire to last exit (or now) */
+	uint64_t __reserved[4];	/* zero; room for later fields */
+};
+
+/** Fill *@report; 0 or a negative errno (-EOPNOTSUPP: old kernel). */
+int ctx_teardown_report(ctx_t *ctx, struct ctx_teardown *report);
+
 #ifdef __cplusplus
 }
 #endif

@@ -49,6 +49,7 @@
 #include <linux/uaccess.h>
 
 #include "ctxfd.h"
+#include "trace.h"
 
 enum ctxfd_attach_state {
 	CTXFD_ATTACH_ARMED,	/* on the node's list */
@@ -164,6 +165,7 @@ static void ctxfd_attach_free(struct ctxfd_attachment *att)
  */
 static void ctxfd_attach_release(struct ctxfd_attachment *att)
 {
+	trace_ctxfd_teardown_done(att->node, pid_nr(att->pid));
 	ctxfd_members_on_empty(att->members, NULL, NULL);
 	ctxfd_attach_unwait(att);
 	cancel_work_sync(&att->exit_work);
@@ -222,12 +224,13 @@ static void ctxfd_attach_complete(struct ctxfd_attachment *att)
 /* Freeze and kill what is left; account it in the report. */
 static void ctxfd_attach_kill(struct ctxfd_attachment *att)
 {
-	unsigned int killed;
+	unsigned int killed, left;
 
 	ctxfd_attach_complete(att);
 	killed = ctxfd_teardown_kill(att->members, att->cred);
-	ctxfd_report_add(att->node, 0, killed,
-			 ctxfd_teardown_count_left(att->members));
+	left = ctxfd_teardown_count_left(att->members);
+	trace_ctxfd_teardown_kill(att->node, pid_nr(att->pid), killed, left);
+	ctxfd_report_add(att->node, 0, killed, left);
 }
 
 /*
@@ -278,6 +281,8 @@ static void ctxfd_attach_fire_work(struct work_struct *work)
 	} else {
 		ctxfd_attach_complete(att);
 		n = ctxfd_teardown_signal(att->members, att->cred, att->signal);
+		trace_ctxfd_teardown_signal(att->node, pid_nr(att->pid),
+					    att->signal, n);
 		ctxfd_report_add(att->node, n, 0, 0);
 		if (att->grace) {
 			att->phase = CTXFD_ATTACH_GRACE;
@@ -488,6 +493,8 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	wqh = &pid->wait_pidfd;
 	mutex_lock(&node->tree->lock);
 	ctxfd_report_install(node, &report);
+	trace_ctxfd_attach(node, pid_nr(pid), args.signal, args.flags,
+			   args.grace_ns);
 	add_wait_queue(wqh, &att->exit_wait);
 	/* Exited before we queued ourselves: nobody will wake us. */
 	spin_lock_irq(&wqh->lock);

@@ -19,6 +19,7 @@
 #include <linux/timekeeping.h>
 
 #include "ctxfd.h"
+#include "trace.h"
 
 static ktime_t ctxfd_clock_now(clockid_t clockid)
 {
@@ -63,6 +64,7 @@ static void ctxfd_deadline_work(struct work_struct *work)
 	/* Done already (canceled meanwhile): nothing to record. */
 	if (ctxfd_node_err(timer->node))
 		return;
+	trace_ctxfd_deadline_fire(timer->node);
 	why.origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE, timer->node->id,
 				      CTXFD_GFP);
 	ctxfd_cancel(timer->node, &why);

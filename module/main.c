@@ -14,6 +14,10 @@
 
 #include "ctxfd.h"
 
+/* The one place the tracepoints of module/trace.h are defined. */
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /*
  * A static minor from the "reserved for local use" range (243-254) of
  * Documentation/admin-guide/devices.txt, so that kmod's static-nodes can

@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "ctxfd.h"
+#include "trace.h"
 
 static struct kmem_cache *ctxfd_node_cache;
 static atomic64_t ctxfd_next_id = ATOMIC64_INIT(0);
@@ -134,6 +135,7 @@ static void ctxfd_node_drain(struct ctxfd_node *node)
 	spin_lock_irqsave(&node->wqh.lock, flags);
 	if (!node->drained && node->err && !atomic_read(&node->pending)) {
 		WRITE_ONCE(node->drained, true);
+		trace_ctxfd_drained(node);
 		wake_up_locked_poll(&node->wqh, EPOLLPRI);
 	}
 	spin_unlock_irqrestore(&node->wqh.lock, flags);
@@ -273,7 +275,7 @@ void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
 			u8 via)
 {
 	struct ctxfd_node *node = top;
-	unsigned int batch = 0;
+	unsigned int batch = 0, nodes = 0;
 
 	lockdep_assert_held(&top->tree->lock);
 	if (top->err)
@@ -289,6 +291,7 @@ void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
 			continue;
 		}
 		ctxfd_finish(node, why, node == top ? via : CTXFD_VIA_ANCESTOR);
+		nodes++;
 		if (node == top)
 			break;
 		node = ctxfd_unlink(node);
@@ -299,6 +302,7 @@ void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
 	}
 	if (!list_empty(&top->sibling))
 		ctxfd_unlink(top);
+	trace_ctxfd_cancel(top, why, nodes);
 }
 
 /**
@@ -356,6 +360,7 @@ void ctxfd_node_link(struct ctxfd_node *node)
 		why.origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE, node->id,
 					      CTXFD_GFP);
 		ctxfd_finish(node, &why, CTXFD_VIA_SELF);
+		trace_ctxfd_cancel(node, &why, 1);
 		ctxfd_origin_put(why.origin);
 	} else {
 		if (follows) {
@@ -364,6 +369,7 @@ void ctxfd_node_link(struct ctxfd_node *node)
 		}
 		ctxfd_deadline_start(node);
 	}
+	trace_ctxfd_create(node);
 	ctxfd_tree_unlock(node->tree);
 }
 
@@ -419,6 +425,7 @@ static void ctxfd_node_destroy(struct ctxfd_node *node,
 		     !list_empty(&node->attachments) ||
 		     !list_empty(&node->merge_links));
 
+	trace_ctxfd_release(node);
 	ctxfd_deadline_quiesce(node);
 	ctxfd_merge_release(node, stack);
 

@@ -3,7 +3,7 @@
 #
 # Install (as root) or list (otherwise) the Debian packages a target needs.
 #
-#   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 newest debug bench deb
+#   tools/deps.sh [GROUP]...     groups: build check demo rt 6.12 newest debug bench deb trace
 #
 # As root, missing packages are installed with apt-get; otherwise the
 # apt-get lines to run are printed and the script exits 2.
@@ -28,6 +28,9 @@
 #          lintian) and installing them in the VM (make check-packages:
 #          dkms, which signs with openssl's key; udev and systemd-tmpfiles
 #          for the boot-time /dev/ctxfd node).
+#   trace  bpftrace, for tools/bpftrace-check (the one-liners of
+#          Documentation/admin-guide/tracing.rst, run in the VM, which
+#          shares the host's root).
 #
 # ctxd (tools/ctxd) builds with libcurl, json-c and libcrypto (build);
 # its selftests and make bench's figure 9 run etcd, ip and curl in the VM
@@ -61,6 +64,7 @@ python3-docutils groff-base clang $bindings $ctxd_build $ctxd_run" ;;
 		pkgs="$pkgs debootstrap debian-archive-keyring kmod util-linux xz-utils" ;;
 	debug)	pkgs="$pkgs build-essential linux-source-6.1 xz-utils flex bison bc perl libelf-dev libssl-dev kmod util-linux" ;;
 	bench)	pkgs="$pkgs procps $ctxd_run" ;;
+	trace)	pkgs="$pkgs bpftrace bc" ;;
 	deb)	pkgs="$pkgs build-essential dpkg-dev debhelper dh-dkms dkms libkmod-dev pkg-config \
 python3-docutils lintian openssl udev systemd util-linux kmod xz-utils $ctxd_build" ;;
 	*)	echo "deps.sh: unknown group $g" >&2; exit 2 ;;

@@ -3,8 +3,10 @@
 # Command-line tools, included by the top Makefile.
 #
 #   make tools           build/tools/ctxrun (tools/ctxrun/*.c, linked with
-#                        build/lib/libctxfd.a)
-#   make install-tools   $(DESTDIR)$(PREFIX)/bin/ctxrun and its man page
+#                        build/lib/libctxfd.a), build/tools/ctxls and
+#                        build/tools/ctxtree (tools/ctxls/*.c)
+#   make install-tools   $(DESTDIR)$(PREFIX)/bin/ctxrun, ctxls, ctxtree and
+#                        their man pages
 #   make uninstall-tools removes them
 #
 # The selftests run build/tools/ctxrun, so "make selftests" builds it too.
@@ -16,8 +18,16 @@ TOOLS_CFLAGS := $(CFLAGS) $(WARNINGS) -Werror -std=gnu11 -D_GNU_SOURCE \
 
 .PHONY: install-tools uninstall-tools
 
-tools: $(CTXRUN)
-selftests: $(CTXRUN)
+CTXLS := $(TOOLS_DIR)/ctxls
+CTXTREE := $(TOOLS_DIR)/ctxtree
+CTXLS_COMMON := tools/ctxls/scan.c
+
+tools: $(CTXRUN) $(CTXLS) $(CTXTREE)
+selftests: $(CTXRUN) $(CTXLS) $(CTXTREE)
+
+$(CTXLS) $(CTXTREE): $(TOOLS_DIR)/%: tools/ctxls/%.c $(CTXLS_COMMON) tools/ctxls/scan.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TOOLS_CFLAGS) $(LDFLAGS) -o $@ $< $(CTXLS_COMMON)
 
 CTXRUN_SRCS := $(sort $(wildcard tools/ctxrun/*.c))
 
@@ -27,15 +37,19 @@ $(CTXRUN): $(CTXRUN_SRCS) tools/ctxrun/ctxrun.h lib/ctxfd.h $(LIB_A)
 
 install: install-tools
 
-install-tools: $(CTXRUN)
+install-tools: $(CTXRUN) $(CTXLS) $(CTXTREE)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1
-	install -m 0755 $(CTXRUN) $(DESTDIR)$(PREFIX)/bin/ctxrun
-	install -m 0644 Documentation/man/man1/ctxrun.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0755 $(CTXRUN) $(CTXLS) $(CTXTREE) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 Documentation/man/man1/ctxrun.1 \
+		Documentation/man/man1/ctxls.1 Documentation/man/man1/ctxtree.1 \
+		$(DESTDIR)$(MANDIR)/man1/
 
 uninstall: uninstall-tools
 
 uninstall-tools:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ctxrun $(DESTDIR)$(MANDIR)/man1/ctxrun.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/ctxrun $(DESTDIR)$(MANDIR)/man1/ctxrun.1 \
+		$(DESTDIR)$(PREFIX)/bin/ctxls $(DESTDIR)$(MANDIR)/man1/ctxls.1 \
+		$(DESTDIR)$(PREFIX)/bin/ctxtree $(DESTDIR)$(MANDIR)/man1/ctxtree.1
 
 # The ctxrun selftests share a header of their own.
 CTXRUN_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/ctxrun/*_test.c))

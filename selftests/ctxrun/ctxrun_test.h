@@ -545,6 +545,16 @@ static void __attribute__((constructor)) helper_main(int argc, char **argv)
 		rep_val(TAG_HELPER, 0);
 		exit(atoi(argv[3]));
 	}
+	if (!strcmp(mode, "send-child")) {
+		/* A child of CTXFD, handed out of the tree on SHM_FD. */
+		const char *env = getenv("CTXFD");
+		int c = t_child(env ? atoi(env) : -1, 0);
+
+		if (c < 0 || t_send_fd(SHM_FD, c))
+			_exit(119);
+		rep_val(TAG_HELPER, 0);
+		exit(0);
+	}
 	if (!strcmp(mode, "storm"))
 		h_storm();
 	if (!strcmp(mode, "tree") && argc == 5)

@@ -413,6 +413,15 @@ int main(int argc, char **argv)
 	}
 	if (ctx_with_cancel(ctx_background(), &r.killctx, &r.kill_cancel) < 0)
 		die("cannot create a context: %s", ctx_last_error());
+	if (!r.pid1) {
+		if (ctx_deadline(r.ctx, &deadline))
+			ret = ctx_with_deadline(parent, &deadline, &r.contctx,
+						&r.cont_cancel);
+		else
+			ret = ctx_with_cancel(parent, &r.contctx, &r.cont_cancel);
+		if (ret < 0)
+			die("cannot create a context: %s", ctx_last_error());
+	}
 	info(2, "context%s%s%s", join ? " under the joined one" :
 	     inherited ? " under the inherited one" : " (new root)",
 	     timeout ? ", deadline in " : "", timeout ? fmt_duration(timeout) : "");
@@ -467,7 +476,7 @@ int main(int argc, char **argv)
 	    ctx_kill_on_cancel(r.killctx, getpid(), SIGKILL, 0,
 			       CTX_KILL_DESCENDANTS_ONLY) < 0 ||
 	    /* A stopped ctxrun (job control) resumes when the context is done. */
-	    (!r.pid1 && ctx_kill_on_cancel(r.ctx, getpid(), SIGCONT, 0, 0) < 0)) {
+	    (!r.pid1 && ctx_kill_on_cancel(r.contctx, getpid(), SIGCONT, 0, 0) < 0)) {
 		say("cannot attach the process tree: %s", ctx_last_error());
 		kill(r.child, SIGKILL);
 		waitpid(r.child, NULL, 0);
@@ -516,6 +525,12 @@ int main(int argc, char **argv)
 			break;
 	}
 	info(2, "process tree gone");
+	if (deadline_cancel) {
+		/* Done with: the deadline's fd under outer must go too. */
+		ctx_cancel_release(deadline_cancel);
+		deadline_cancel = NULL;
+	}
+	teardown_drain(&r);
 
 	if (r.timed_out) {
 		if (WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL)

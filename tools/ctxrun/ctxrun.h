@@ -56,6 +56,9 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  *   ctx      child of outer with the -t deadline; COMMAND's CTXFD
  *   sig      sends SIGNAL (and SIGCONT) to the tree when done
  *   kill     sends SIGKILL to the tree when done; only ctxrun holds it
+ *   cont     sends SIGCONT to ctxrun itself at the deadline or on an
+ *            inherited cancel (a stopped ctxrun resumes); outside outer,
+ *            so that ctxrun's own attachment never keeps outer undrained
  */
 struct run {
 	/* Set up by main() before COMMAND starts; then read-only. */
@@ -65,8 +68,8 @@ struct run {
 	ctx_duration_t kill_after;	/* -k; 0: none */
 	ctx_duration_t grace;		/* --grace; 0: none */
 	bool pid1;			/* ctxrun is the init of a pid namespace */
-	ctx_t *outer, *ctx, *sigctx, *killctx;
-	ctx_cancel_t *outer_cancel, *sig_cancel, *kill_cancel;
+	ctx_t *outer, *ctx, *sigctx, *killctx, *contctx;
+	ctx_cancel_t *outer_cancel, *sig_cancel, *kill_cancel, *cont_cancel;
 
 	/* The teardown (teardown.c). */
 	bool started;			/* the context was done or canceled */
@@ -75,6 +78,9 @@ struct run {
 	bool signalled;			/* the signal phase is over */
 	int64_t kill_at;		/* CLOCK_MONOTONIC ns; 0: none due */
 	bool killed;			/* SIGKILL went out */
+	/* Contexts that sent a received signal (signal_tree), for -v. */
+	ctx_t *passed[8];
+	int nr_passed;
 
 	/* What happened, for the exit status. */
 	bool timed_out;			/* deadline (or SIGALRM) before COMMAND ended */
@@ -95,6 +101,7 @@ void teardown_hurry(struct run *r);
 void teardown_pass_on(struct run *r, int sig);
 void teardown_timers(struct run *r);
 int teardown_poll_timeout(const struct run *r);
+void teardown_drain(struct run *r);
 
 /* signals.c */
 bool signals_setup(sigset_t *handled);

@@ -43,7 +43,12 @@ static void signal_tree(struct run *r, int sig)
 					CTX_KILL_DESCENDANTS_ONLY) == 0)) {
 			ctx_cancel(cancel);
 			ctx_cancel_release(cancel);
-			ctx_release(c);
+			/* Kept for the report of -v (teardown_drain()). */
+			if (r->nr_passed < (int)(sizeof(r->passed) /
+						 sizeof(r->passed[0])))
+				r->passed[r->nr_passed++] = c;
+			else
+				ctx_release(c);
 			return;
 		}
 		ctx_cancel_release(cancel);	/* cancels, signals nobody */
@@ -178,4 +183,87 @@ int teardown_poll_timeout(const struct run *r)
 		return 0;
 	left = (left + 999999) / 1000000;
 	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/*
+ * Add the teardown report of @c to @sum; @per_process: the attachments
+ * of @c each send one signal to the same processes (SIGNAL, then
+ * SIGCONT), so a process counts once per fired attachment.
+ */
+static void report_add(ctx_t *c, struct ctx_teardown *sum)
+{
+	struct ctx_teardown td;
+	unsigned int per;
+
+	if (!c || ctx_teardown_report(c, &td) < 0 || !td.fired)
+		return;
+	/*
+	 * SIGNAL and SIGCONT are two attachments of one context on one
+	 * tree, each counting its processes: count each process once.
+	 */
+	per = td.fired;
+	sum->fired += td.fired;
+	sum->signalled += (td.signalled + per - 1) / per;
+	sum->killed += td.killed;
+	sum->left += td.left;
+	if (td.duration > sum->duration)
+		sum->duration = td.duration;
+}
+
+/**
+ * teardown_drain - every child is reaped: wait until nothing is left
+ * @r: the run
+ *
+ * The tree is gone, but contexts COMMAND made may still be held by
+ * processes outside it (passed over a socket), and processes outside it
+ * may be attached to them. ctxrun returns once its context is drained
+ * (ctx_wait_drained(3)), waiting at most as long as its -k and --grace
+ * would have given the tree (the longer of the two), one second without
+ * them. With -v, it then prints the teardown report; invoked as
+ * "timeout", -v stays byte for byte timeout(1)'s, and it takes -vv.
+ */
+void teardown_drain(struct run *r)
+{
+	struct ctx_teardown sum = { 0 }, kill;
+	ctx_duration_t bound = CTX_SECOND;
+	int level = strcmp(prog, "timeout") ? 1 : 2;
+	int i, ret;
+
+	if (r->kill_after || r->grace)
+		bound = r->kill_after > r->grace ? r->kill_after : r->grace;
+	if (bound == DURATION_FOREVER)
+		bound = CTX_FOREVER;
+	/* What ctxrun itself holds under outer must go first. */
+	if (r->ctx != r->outer) {
+		ctx_release(r->ctx);
+		r->ctx = NULL;
+	}
+	ctx_cancel(r->outer_cancel);
+	ret = ctx_wait_drained(r->outer, bound);
+	if (ret == 0)
+		info(level, "context of '%s' not drained after %s: contexts or processes outside its tree hold on to it",
+		     r->command, fmt_duration(bound));
+	else if (ret < 0 && ret != -EOPNOTSUPP)
+		info(2, "cannot wait for the context to drain: %s",
+		     ctx_last_error());
+	else if (ret > 0)
+		info(2, "context of '%s' drained", r->command);
+	if (verbose < level)
+		return;
+
+	report_add(r->sigctx, &sum);
+	for (i = 0; i < r->nr_passed; i++)
+		report_add(r->passed[i], &sum);
+	if (ctx_teardown_report(r->killctx, &kill) == 0 && kill.fired) {
+		/* A SIGKILL attachment counts its processes as killed. */
+		sum.fired += kill.fired;
+		sum.killed += kill.signalled + kill.killed;
+		sum.left += kill.left;
+		if (kill.duration > sum.duration)
+			sum.duration = kill.duration;
+	}
+	if (sum.fired)
+		say("teardown of '%s': %u signalled, %u needed SIGKILL, %u left alive, %s",
+		    r->command, sum.signalled, sum.killed, sum.left,
+		    fmt_duration(sum.duration));
 }
