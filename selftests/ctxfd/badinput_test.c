@@ -1232,8 +1232,8 @@ TEST_F(bad, lookup_value_buffer_unmapped_is_efault)
 
 static void unknown_cmds_refused(struct __test_metadata *_metadata, int fd)
 {
-	/* Every number but NEW..LOOKUP and ATTACH (not implemented yet). */
-	unsigned int nrs[] = { 0x00, 0x08, 0x09, 0x10, 0x40, 0x7f, 0x80, 0xff };
+	/* Every number but NEW..PARENTS (0x01..0x09). */
+	unsigned int nrs[] = { 0x00, 0x0a, 0x10, 0x40, 0x7f, 0x80, 0xff };
 	unsigned int sizes[] = { 0, 8, 64, 192 };
 	__u64 buf[64] = {};
 	size_t n, d, s;

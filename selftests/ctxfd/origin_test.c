@@ -180,19 +180,27 @@ TEST_F(origin, last_close_is_reason_close_by_the_closer)
 /* A process that holds the only cancel fd and exits: reason exit. */
 TEST_F(origin, holder_exit_is_reason_exit_with_its_pid_and_name)
 {
-	int c = t_child(self->root, 0), w = t_watch(c, 0);
+	int c = t_child(self->root, 0), w = t_watch(c, 0), go[2];
 	struct ctxfd_info i;
+	char b;
 	pid_t pid;
 
 	ASSERT_LE(0, w);
+	ASSERT_EQ(0, pipe(go));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		prctl(PR_SET_NAME, "ctxfd-holder");
 		close(w);
+		close(go[1]);
+		/* Exit only once the parent's copy of c is closed. */
+		if (read(go[0], &b, 1) < 0)
+			_exit(2);
 		_exit(0);	/* c closes in exit_files() */
 	}
+	close(go[0]);
 	close(c);
+	close(go[1]);
 	EXPECT_EQ(0, t_wait_status(pid));
 	ASSERT_TRUE(t_readable(w, 5000));
 	EXPECT_ORIGIN(w, CTXFD_REASON_EXIT, CTXFD_VIA_SELF, t_id(w), pid);
