@@ -33,3 +33,7 @@ $(KSFT_HDR):
 $(BUILD)/selftests/%: selftests/%.c $(SELFTEST_HDRS) $(KSFT_HDR) $(SELFTEST_EXTRA_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_EXTRA_LIBS) $(SELFTEST_LDLIBS)
+
+# version_test compares the header's LIBCTXFD_VERSION_* it was built with
+# against VERSION: a new version must rebuild it.
+$(BUILD)/selftests/packaging/version_test: lib/ctxfd.h VERSION
