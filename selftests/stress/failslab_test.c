@@ -34,8 +34,10 @@ struct env {
 	int dev;
 	int root;		/* parent of everything created */
 	int fail_nth;		/* /proc/thread-self/fail-nth */
-	pid_t sleeper;		/* a process to ATTACH */
+	pid_t sleeper;		/* a process to ATTACH (fixture) */
 	int sleeper_pidfd;
+	pid_t target;		/* the ATTACH step's own process, or 0 */
+	int target_pidfd;
 	long baseline;		/* objects charged to root between steps */
 };
 
@@ -134,6 +136,38 @@ static int prep_child(struct env *e)
 	return t_child(e->root, 0);
 }
 
+/*
+ * ATTACH: a process of the step's own, made before the fault is armed.
+ * An attachment that succeeds fires when @prep is closed; its process
+ * survives SIGWINCH, so the attachment (and its charge) stays until the
+ * process exits (the context is not drained before): end_step() kills it.
+ */
+static int prep_child_and_target(struct env *e)
+{
+	e->target = fork();
+	if (e->target == 0) {
+		for (;;)
+			pause();
+	}
+	if (e->target < 0)
+		return -1;
+	e->target_pidfd = syscall(SYS_pidfd_open, e->target, 0);
+	if (e->target_pidfd < 0)
+		return -1;
+	return prep_child(e);
+}
+
+/* The step is over: its own process goes, and its attachments with it. */
+static void end_step(struct env *e)
+{
+	if (e->target <= 0)
+		return;
+	close(e->target_pidfd);
+	kill(e->target, SIGKILL);
+	waitpid(e->target, NULL, 0);
+	e->target = 0;
+}
+
 static int prep_value_chain(struct env *e)
 {
 	int v = t_child_value(e->root, "k", "v", 1);
@@ -208,7 +242,7 @@ static int run_attach(struct env *e, int prep, int *out)
 	 * attachments that succeed and fire when @prep is closed.
 	 */
 	struct ctxfd_attach args = {
-		.pidfd = e->sleeper_pidfd, .signal = SIGWINCH, .pid = e->sleeper,
+		.pidfd = e->target_pidfd, .signal = SIGWINCH, .pid = e->target,
 	};
 	int ret, err;
 
@@ -240,7 +274,7 @@ static const struct op ops[] = {
 	{ "CANCEL+msg",		prep_child,	run_cancel_msg,		still_active },
 	{ "LOOKUP",		prep_value_chain, run_lookup,		NULL },
 	{ "INFO",		prep_child,	run_info,		NULL },
-	{ "ATTACH",		prep_child,	run_attach,		nothing_attached },
+	{ "ATTACH",		prep_child_and_target, run_attach,	nothing_attached },
 };
 
 /* An errno a failed allocation or user copy may honestly produce. */
@@ -361,6 +395,7 @@ TEST_F_TIMEOUT(faults, every_ioctl_fails_cleanly_at_every_allocation, 900)
 				close(out);
 			if (prep >= 0)
 				close(prep);
+			end_step(e);
 			/* Every sweep step ends with nothing extra alive. */
 			ASSERT_EQ(0, t_nr_children(e->root))
 				TH_LOG("%s, fault %d: children left", op->name, n);
