@@ -264,6 +264,24 @@ static pid_t spawn_target(struct worker *w)
 	return pid;
 }
 
+/*
+ * Reap a target. It exits on its own within 300 ms, unless a fuzzed
+ * attachment stopped it (SIGSTOP, SIGTSTP... are among the signals
+ * picked): then it is killed, rather than waited for forever.
+ */
+static void reap_target(pid_t child)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (waitpid(child, NULL, WNOHANG) != 0)
+			return;
+		usleep(10000);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
 static void op_ioctl(struct worker *w)
 {
 	unsigned long base = cmds[pick(w, ARRAY_SIZE(cmds))];
@@ -299,7 +317,7 @@ static void op_ioctl(struct worker *w)
 			close(((struct ctxfd_attach *)arg)->pidfd);
 		if (pick(w, 2))
 			kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
+		reap_target(child);
 	}
 }
 
