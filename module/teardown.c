@@ -9,12 +9,15 @@
  * while a teardown runs (ctxfd_members_set_state()), so iterating it is
  * safe against the fork probe appending to it.
  *
- * Killing freezes first: every member gets SIGSTOP, and the teardown
- * waits (briefly, bounded) until every member is stopped, traced or
- * dying. A stopped process cannot fork, and a member caught between
- * fork and its return to userspace has made its child a member before
- * it stops. Then every member gets SIGKILL; a member that forks after
- * the kill pass went by gets its child killed by the fork probe itself.
+ * Killing a set that lost track of a fork (members.c: it was completed
+ * by a walk over every process) freezes first: every member gets SIGSTOP,
+ * and the teardown waits (briefly, bounded) until every member is
+ * stopped, traced or dying. A stopped process cannot fork, and a member
+ * caught between fork and its return to userspace has made its child a
+ * member before it stops. Then every member gets SIGKILL, in passes until
+ * a pass finds nobody new; a member that forks after the kill pass went
+ * by gets its child killed by the fork probe itself. A set that saw every
+ * fork needs no freeze (see ctxfd_teardown_kill()).
  * Whatever was stopped and could not be killed (an LSM may allow SIGSTOP
  * but refuse SIGKILL) gets SIGCONT at the end, never left stopped.
  *
@@ -33,8 +36,15 @@
 
 #include "ctxfd.h"
 
-/* Looks at the members while waiting for them to stop (1-2 ms apart). */
-#define CTXFD_FREEZE_ROUNDS	50
+/*
+ * Waiting for the members to stop: a member stops as soon as it runs, so
+ * the first looks come soon (50 us) and the waits then double, up to 2 ms
+ * apart and 100 ms in all. (A fixed 1-2 ms sleep made the freeze, not the
+ * tree, the cost of tearing down a small tree: bench figure 11.)
+ */
+#define CTXFD_FREEZE_WAIT_MIN_US	50
+#define CTXFD_FREEZE_WAIT_MAX_US	2000
+#define CTXFD_FREEZE_WAIT_TOTAL_US	100000
 /* SIGKILL passes after which a teardown gives up on stragglers. */
 #define CTXFD_KILL_ROUNDS	64
 
@@ -162,9 +172,9 @@ unsigned int ctxfd_teardown_count_left(struct ctxfd_members *set)
  */
 static void ctxfd_teardown_freeze(struct ctxfd_members *set)
 {
-	unsigned int round, i = 0;
+	unsigned int wait = CTXFD_FREEZE_WAIT_MIN_US, waited = 0, i = 0;
 
-	for (round = 0; round < CTXFD_FREEZE_ROUNDS; round++) {
+	for (;;) {
 		struct ctxfd_member *m = NULL;
 		bool quiet = true;
 
@@ -183,9 +193,11 @@ static void ctxfd_teardown_freeze(struct ctxfd_members *set)
 			if ((++i & 255) == 0)
 				cond_resched();
 		}
-		if (quiet)
+		if (quiet || waited >= CTXFD_FREEZE_WAIT_TOTAL_US)
 			return;
-		usleep_range(1000, 2000);
+		usleep_range(wait, 2 * wait);
+		waited += wait;
+		wait = min(2 * wait, CTXFD_FREEZE_WAIT_MAX_US);
 	}
 }
 
@@ -204,8 +216,17 @@ unsigned int ctxfd_teardown_kill(struct ctxfd_members *set,
 	unsigned int round, killed = 0, i = 0;
 	struct ctxfd_member *m;
 
-	/* One process has no tree to freeze. */
-	if (set->tracked)
+	/*
+	 * One process has no tree to freeze, and neither has a tree whose
+	 * every fork was seen (not lost): a member with SIGKILL pending
+	 * cannot complete a fork (copy_process() checks), a child forked
+	 * before that is a member before it first runs, and the fork probe
+	 * kills a child of a member already killed; so the kill passes
+	 * below leave nobody behind, as kill(-pgid) does, without first
+	 * making every member run twice (to stop, then to die). A lost set
+	 * was completed by a walk that forks can race: freeze it first.
+	 */
+	if (set->tracked && READ_ONCE(set->lost))
 		ctxfd_teardown_freeze(set);
 
 	ctxfd_members_set_state(set, CTXFD_MEMBERS_KILLING);
