@@ -54,6 +54,7 @@ static const struct figure figures[] = {
 	{ "8", "ctx_err() / done-check vs eventfd read", fig8_err },
 	{ "9", "cancel reaching 1000 merged ctxs vs AfterFunc", fig9_merge },
 	{ "10", "remote cancel -> wakeup on another host vs etcd put -> watch", fig9_remote },
+	{ "11", "10-process teardown among 20000 processes vs kill -PGID; memory per attachment", fig11_crowded },
 };
 #define NR_FIGURES (sizeof(figures) / sizeof(figures[0]))
 

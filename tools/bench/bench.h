@@ -184,8 +184,13 @@ void fig4_scaling(void);
 void fig5_memory(void);
 void fig6_threads(void);
 void fig7_teardown(void);
+/* fig7_teardown.c, also for fig11: see there. */
+pid_t teardown_tree(int size);
+int teardown_reap(int n);
+double teardown_once(bool ctxfd, int size, int *survivors);
 void fig8_err(void);
 void fig9_merge(void);
 void fig9_remote(void);
+void fig11_crowded(void);
 
 #endif /* CTXFD_BENCH_H */

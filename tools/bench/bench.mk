@@ -6,6 +6,10 @@
 #   make bench                   build what is needed, run every figure
 #   make bench BENCH_FIGURES="1 3"   only some figures
 #   make bench-build             only build build/bench/ctxfd-bench
+#   make bench-compare BENCH_BASE=REV [BENCH_FIGURES="1 2 4"]
+#                                what the working tree's module costs
+#                                against commit REV's, in one VM boot
+#                                (tools/bench/compare)
 #
 # The benchmark program is one C file per figure plus a shared harness
 # (tools/bench/bench.c). Figure 8 uses libctxfd when lib/ is there.
@@ -26,7 +30,7 @@ BENCH_LIBS := $(LIB_A) $(KMOD_LIBS) $(BENCH_LIBS)
 endif
 endif
 
-.PHONY: bench bench-build
+.PHONY: bench bench-build bench-compare
 bench-build: $(BENCH_BIN)
 
 $(BENCH_BIN): $(BENCH_SRCS) $(BENCH_HDRS) $(BENCH_DEPS) tools/bench/bench.mk
@@ -35,3 +39,8 @@ $(BENCH_BIN): $(BENCH_SRCS) $(BENCH_HDRS) $(BENCH_DEPS) tools/bench/bench.mk
 
 bench: module $(BENCH_BIN)
 	tools/bench/run $(BENCH_FIGURES)
+
+bench-compare: module $(BENCH_BIN)
+	@test -n "$(BENCH_BASE)" || \
+		{ echo "make bench-compare: say BENCH_BASE=<commit>" >&2; exit 2; }
+	tools/bench/compare $(BENCH_BASE) $(BENCH_FIGURES)

@@ -55,13 +55,17 @@ static void __attribute__((noreturn)) grow(int budget, int ready)
 		pause();
 }
 
-/* Build a tree; return its leader (also the pgid). */
-static pid_t build_tree(void)
+/*
+ * Build a tree of @size processes; return its leader (also the pgid).
+ * The tree inherits the bench's signal dispositions (fig11 ignores
+ * SIGTERM in it, to hold a teardown in its grace period).
+ */
+pid_t teardown_tree(int size)
 {
 	int ready[2];
 	pid_t leader;
 	char buf[TREE_SIZE];
-	size_t got = 0;
+	int got = 0;
 
 	check(pipe2(ready, O_CLOEXEC), "pipe");
 	leader = xfork();
@@ -75,18 +79,17 @@ static pid_t build_tree(void)
 		sched_setaffinity(0, sizeof(all), &all);
 		close(ready[0]);
 		setpgid(0, 0);
-		grow(TREE_SIZE, ready[1]);
+		grow(size, ready[1]);
 	}
 	setpgid(leader, leader);	/* either side may win; both say the same */
 	close(ready[1]);
-	while (got < TREE_SIZE) {
-		ssize_t n = read(ready[0], buf, sizeof(buf) - got);
+	while (got < size) {
+		ssize_t n = read(ready[0], buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			die("tree: only %zu of %d processes started", got,
-			    TREE_SIZE);
+			die("tree: only %d of %d processes started", got, size);
 		got += n;
 	}
 	close(ready[0]);
@@ -101,7 +104,7 @@ static void on_alarm(int sig)
 }
 
 /* Reap until @n children are gone or the limit hits; return how many. */
-static int reap(int n)
+int teardown_reap(int n)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
 	int got = 0;
@@ -166,10 +169,13 @@ static int scan_group(pid_t pgid, int *reparented)
 	return n;
 }
 
-/* One teardown in ms; *survivors gets what was not reaped in time. */
-static double teardown_once(bool ctxfd, int *survivors)
+/*
+ * One teardown of a @size-process tree in ms; *survivors gets what was
+ * not reaped in time.
+ */
+double teardown_once(bool ctxfd, int size, int *survivors)
 {
-	pid_t leader = build_tree();
+	pid_t leader = teardown_tree(size);
 	uint64_t t0, t1;
 	int ctx = -1, reaped;
 
@@ -194,18 +200,18 @@ static double teardown_once(bool ctxfd, int *survivors)
 	else
 		check(kill(-leader, SIGKILL), "kill");
 	bench_mark("fig7 %s triggered", ctxfd ? "ctxfd" : "kill");
-	reaped = reap(TREE_SIZE);
+	reaped = teardown_reap(size);
 	t1 = now_ns();
 	bench_mark("fig7 %s all reaped", ctxfd ? "ctxfd" : "kill");
-	*survivors = TREE_SIZE - reaped;
+	*survivors = size - reaped;
 	if (*survivors) {
 		int rep, left = scan_group(leader, &rep);
 
 		progress("%s: %d of %d processes survived %d s; %d still in the group, %d of them orphans reparented to the bench (subreaper)",
-			 ctxfd ? "ctxfd" : "kill", *survivors, TREE_SIZE,
+			 ctxfd ? "ctxfd" : "kill", *survivors, size,
 			 REAP_LIMIT_S, left, rep);
 		kill(-leader, SIGKILL);
-		reap(*survivors);
+		teardown_reap(*survivors);
 	}
 	if (ctx >= 0)
 		close(ctx);
@@ -225,11 +231,11 @@ void fig7_teardown(void)
 		int sc, sk;
 
 		if (run % 2) {
-			k[run] = teardown_once(false, &sk);
-			c[run] = teardown_once(true, &sc);
+			k[run] = teardown_once(false, TREE_SIZE, &sk);
+			c[run] = teardown_once(true, TREE_SIZE, &sc);
 		} else {
-			c[run] = teardown_once(true, &sc);
-			k[run] = teardown_once(false, &sk);
+			c[run] = teardown_once(true, TREE_SIZE, &sc);
+			k[run] = teardown_once(false, TREE_SIZE, &sk);
 		}
 		lost_c += sc;
 		lost_k += sk;
