@@ -161,7 +161,9 @@ struct ctxfd_msg {
 
 /**
  * struct ctxfd_origin - how a cancellation began (origin.c), immutable
- * @ref: one reference per holder: every node done by the cancellation.
+ * @ref: one reference per owner: the node where the cancellation began
+ *	(done CTXFD_VIA_SELF), and whoever is making it. The nodes it
+ *	reaches from there borrow it (see struct ctxfd_node, @origin).
  *	Static fallbacks (see ctxfd_origin_is_static()) are not counted.
  * @reason: CTXFD_REASON_*.
  * @id: the context where it began.
@@ -183,8 +185,9 @@ struct ctxfd_origin {
  * struct ctxfd_why - what a context becomes done with
  * @err: ECANCELED or ETIMEDOUT.
  * @code: cause code, 0 for "the cause is the err".
- * @msg: cause message or NULL; each node done takes a reference.
- * @origin: provenance; each node done takes a reference.
+ * @msg: cause message or NULL; the node where it begins takes a
+ *	reference, the others borrow (see struct ctxfd_node, @origin).
+ * @origin: provenance; the same.
  */
 struct ctxfd_why {
 	int err;
@@ -321,10 +324,16 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  *	once, with @tree->lock and @wqh.lock held, after @cause_code and
  *	@cause_msg; read locklessly with smp_load_acquire().
  * @cause_code: written before @err, then immutable.
- * @cause_msg: written before @err, then immutable; holds a reference.
- * @origin: how the cancellation began; written before @err, then
- *	immutable; holds a reference (see origin.c).
+ * @cause_msg: written before @err, then immutable.
+ * @origin: how the cancellation began (origin.c); written before @err,
+ *	then immutable.
  * @via: how it reached this node, CTXFD_VIA_*; written with @origin.
+ *	With CTXFD_VIA_SELF the node holds a reference on @cause_msg and
+ *	@origin. Otherwise it borrows them from the node it was done with,
+ *	which it keeps alive: an ancestor (through @parent references) or a
+ *	merge parent (through its merge link, until it is freed), which in
+ *	turn owns them or borrows them the same way. So a million-node
+ *	cancel takes no reference per node.
  * @nr_children: number of nodes on @children. Under @tree->lock.
  * @cancel_files: number of open cancel-capable files. Under @tree->lock
  *	once the node is linked; set before that by its creator.

@@ -178,9 +178,12 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 {
 	lockdep_assert_held(&node->tree->lock);
 
+	/* Owned where it began, borrowed below (struct ctxfd_node, @via). */
 	node->cause_code = why->code ? why->code : why->err;
-	node->cause_msg = ctxfd_msg_get(why->msg);
-	node->origin = ctxfd_origin_get(why->origin);
+	node->cause_msg = via == CTXFD_VIA_SELF ? ctxfd_msg_get(why->msg) :
+		why->msg;
+	node->origin = via == CTXFD_VIA_SELF ? ctxfd_origin_get(why->origin) :
+		why->origin;
 	node->via = via;
 
 	spin_lock_irq(&node->wqh.lock);
@@ -443,8 +446,10 @@ static void ctxfd_node_destroy(struct ctxfd_node *node,
 	ctxfd_deadline_free(node);
 	ctxfd_value_free(node);
 	kfree(node->report);
-	ctxfd_msg_put(node->cause_msg);
-	ctxfd_origin_put(node->origin);
+	if (node->via == CTXFD_VIA_SELF) {
+		ctxfd_msg_put(node->cause_msg);
+		ctxfd_origin_put(node->origin);
+	}
 	ctxfd_user_uncharge(node->user, node->charge);
 	kmem_cache_free(ctxfd_node_cache, node);
 	ctxfd_tree_put(tree);

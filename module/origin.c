@@ -6,10 +6,12 @@
  * the context where the cancellation began, the process that began it
  * (a struct pid, shown in the reader's pid namespace, and its comm) and
  * the CLOCK_BOOTTIME time. All of it lives in one immutable, shared
- * struct ctxfd_origin made where the cancellation begins; every context
- * done by it holds a reference (so a million-node cancel makes one, like
- * its cause message) and says how the cancellation reached it (->via:
- * itself, an ancestor, or a merge parent).
+ * struct ctxfd_origin made where the cancellation begins (so a
+ * million-node cancel makes one, like its cause message). The context
+ * where it began holds a reference; every other context done by it says
+ * how the cancellation reached it (->via: an ancestor, or a merge parent)
+ * and borrows the origin from that one, which it keeps alive (struct
+ * ctxfd_node, @via): no atomic per node on the cancel walk.
  *
  * Making an origin can fail for want of memory; a cancel never does: it
  * then uses a static origin of the same reason that names no process.

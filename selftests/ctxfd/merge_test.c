@@ -122,6 +122,44 @@ TEST_F(merge, any_is_done_with_the_first_parent_its_err_cause_and_origin)
 	close(m);
 }
 
+/*
+ * A merged context borrows the origin and cause of the parent it was done
+ * with, which its merge link keeps alive: they must read intact after
+ * the parent's fds are all gone (and touch no freed memory on the debug
+ * kernel), for the merged context and for its children.
+ */
+TEST_F(merge, origin_and_cause_outlive_the_parents_fds)
+{
+	struct ctxfd_info info;
+	int m = merge3(self, CTXFD_MERGE_ANY), k;
+	__u64 b_id = t_id(self->b);
+
+	ASSERT_LE(0, m);
+	k = t_child(m, 0);
+	ASSERT_LE(0, k);
+	ASSERT_EQ(0, t_cancel(self->b, 5, "b, closed at once"));
+	close(self->b);
+	self->b = t_new(self->dev, 0);	/* for the teardown */
+	for (int i = 0; i < 64; i++)
+		close(t_child(t_new(self->dev, 0), 0));
+
+	ASSERT_EQ(0, t_info(m, &info));
+	EXPECT_EQ(5, info.cause_code);
+	EXPECT_STREQ("b, closed at once", info.cause_msg);
+	EXPECT_EQ(CTXFD_VIA_PARENT, info.origin_via);
+	EXPECT_EQ(b_id, info.origin_id);
+	ASSERT_EQ(0, t_info(k, &info));
+	EXPECT_EQ(5, info.cause_code);
+	EXPECT_STREQ("b, closed at once", info.cause_msg);
+	EXPECT_EQ(CTXFD_VIA_ANCESTOR, info.origin_via);
+	EXPECT_EQ(b_id, info.origin_id);
+	close(m);
+	/* The child now holds the merged context, which holds b. */
+	ASSERT_EQ(0, t_info(k, &info));
+	EXPECT_STREQ("b, closed at once", info.cause_msg);
+	close(k);
+}
+
 TEST_F(merge, all_is_done_with_the_last_parent_and_its_cause)
 {
 	struct ctxfd_info info, cinfo;

@@ -107,6 +107,41 @@ TEST_F(origin, descendants_report_the_ancestors_origin)
 	close(c);
 }
 
+/*
+ * Descendants borrow the origin and the cause message of the context
+ * where the cancellation began, which they keep alive: reading them
+ * after that context's every fd is gone must show them intact (and,
+ * on the debug kernel, touch no freed memory).
+ */
+TEST_F(origin, descendants_keep_origin_and_cause_after_the_origins_fds_are_gone)
+{
+	int c = t_child(self->root, 0), g = t_child(c, 0);
+	__u64 root_id = t_id(self->root), c_id = t_id(c);
+	struct ctxfd_info i;
+	char path[64], buf[4096];
+
+	ASSERT_LE(0, g);
+	ASSERT_EQ(0, t_cancel(self->root, 9, "gone before its descendants"));
+	close(self->root);
+	self->root = -1;
+	close(c);
+	/* Another process's churn between close and read. */
+	for (int k = 0; k < 64; k++)
+		close(t_child(t_new(self->dev, 0), 0));
+
+	EXPECT_ORIGIN(g, CTXFD_REASON_CANCEL, CTXFD_VIA_ANCESTOR, root_id,
+		      getpid());
+	ASSERT_EQ(0, t_info(g, &i));
+	EXPECT_EQ(9, i.cause_code);
+	EXPECT_STREQ("gone before its descendants", i.cause_msg);
+	EXPECT_STREQ(self->comm, i.origin_comm);
+	EXPECT_EQ(c_id, i.parent_id);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", g);
+	ASSERT_LT(0, t_read_file(path, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "gone before its descendants"));
+	close(g);
+}
+
 TEST_F(origin, remote_label_gives_reason_remote)
 {
 	ASSERT_EQ(0, cancel_flags(self->root, CTXFD_CANCEL_REMOTE));
