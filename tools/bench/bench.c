@@ -417,8 +417,7 @@ void pin_cpu(int cpu)
 		die("sched_setaffinity(%d): %s", cpu, strerror(errno));
 }
 
-static int __attribute__((format(printf, 2, 3)))
-write_file(const char *path, const char *fmt, ...)
+int write_file(const char *path, const char *fmt, ...)
 {
 	char buf[64];
 	va_list ap;
@@ -436,7 +435,7 @@ write_file(const char *path, const char *fmt, ...)
 	return ret;
 }
 
-static long read_long_file(const char *path)
+long read_long_file(const char *path)
 {
 	char buf[64] = "";
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

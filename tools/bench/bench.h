@@ -127,6 +127,11 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Pin the calling thread to @cpu (modulo the CPU count). */
 void pin_cpu(int cpu);
 /* Raise RLIMIT_NOFILE (and fs.nr_open if needed, as root) to @n. */
+/* Write a printf-formatted value into @path (/proc, /sys): 0 or -1. */
+int write_file(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The number in @path, or -1. */
+long read_long_file(const char *path);
 void raise_nofile(long n);
 /* Raise ctxfd's max_nodes_per_user module parameter to at least @n. */
 void raise_node_limit(long n);

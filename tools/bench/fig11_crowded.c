@@ -91,34 +91,12 @@ static void raise_process_limits(long n)
 	static const char *const files[] = { "/proc/sys/kernel/threads-max",
 					     "/proc/sys/kernel/pid_max" };
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char buf[32];
-		long cur = 0;
-		FILE *f = fopen(files[i], "r+");
-
-		if (!f)
-			continue;
-		if (fscanf(f, "%ld", &cur) == 1 && cur < 2 * n) {
-			snprintf(buf, sizeof(buf), "%ld", 2 * n);
-			rewind(f);
-			fputs(buf, f);
-		}
-		fclose(f);
-	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (read_long_file(files[i]) < 2 * n)
+			write_file(files[i], "%ld", 2 * n);
 }
 
 /* ---- memory per attachment -------------------------------------------- */
-
-static int cg_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
 
 /* The "slab" bytes of memory.stat in @cg, or -1. */
 static long long cg_slab(const char *cg)
@@ -140,11 +118,10 @@ static long long cg_slab(const char *cg)
 
 static void move_self(const char *cg)
 {
-	char path[256], pid[32];
+	char path[256];
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (cg_write(path, pid))
+	if (write_file(path, "%d", getpid()))
 		die("moving the bench to %s: %s", cg, strerror(errno));
 }
 
@@ -169,7 +146,7 @@ static void memory_row(void)
 	struct bench_result *r;
 	double v[1], b[1], ratio[1];
 
-	if (cg_write(CGROOT "/cgroup.subtree_control", "+memory") &&
+	if (write_file(CGROOT "/cgroup.subtree_control", "+memory") &&
 	    errno != EBUSY) {
 		progress("no cgroup2 memory controller at %s: no memory row",
 			 CGROOT);

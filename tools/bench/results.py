@@ -8,8 +8,12 @@
                                      attempts: per row, the attempt with the
                                      smallest ratio spread; every attempt's
                                      spread is kept in "attempts"
-  results.py host FILE OTHERS STEAL LOAD BUSY
-                                     record what else the host did
+  results.py host FILE LOAD BUSY0 BUSY1 STEAL0 STEAL1 TOTAL0 TOTAL1 KIDS0 KIDS1
+                                     what else the host did, from its
+                                     /proc/stat ticks (busy, steal, total)
+                                     and the VM's (its reaped children's)
+                                     before and after: records it and
+                                     prints "OTHERS% STEAL% BUSY(0/1)"
   results.py table FILE              the table, as ctxfd-bench prints it
 
 A row's ratio spread is (ratio_max - ratio_min) / ratio over its runs:
@@ -77,10 +81,18 @@ def merge(out, paths):
     save(out, base)
 
 
-def host(path, others, steal, load_avg, busy):
+def host(path, load_avg, b0, b1, s0, s1, t0, t1, k0, k1):
+    b0, b1, s0, s1, t0, t1, k0, k1 = map(int, (b0, b1, s0, s1, t0, t1, k0, k1))
+    total = max(t1 - t0, 1)
+    # CPU the host spent outside this run (the VM is among its children).
+    others = max(b1 - b0 - (k1 - k0), 0) * 100 / total
+    steal = (s1 - s0) * 100 / total
+    busy = others > 10 or steal > 5
+    print(f"{others:.1f} {steal:.1f} {int(busy)}")
     res = load(path)
-    res["host"] = {"others_cpu_pct": float(others), "steal_pct": float(steal),
-                   "load_at_start": load_avg, "busy": busy == "1"}
+    res["host"] = {"others_cpu_pct": round(others, 1),
+                   "steal_pct": round(steal, 1),
+                   "load_at_start": load_avg, "busy": busy}
     for row in res["figures"]:
         row.setdefault("spread", round(spread(row), 4))
     save(path, res)
@@ -122,7 +134,7 @@ def main(argv):
         unsteady(argv[2], float(argv[3]))
     elif len(argv) >= 4 and argv[1] == "merge":
         merge(argv[2], argv[3:])
-    elif len(argv) == 7 and argv[1] == "host":
+    elif len(argv) == 12 and argv[1] == "host":
         host(*argv[2:])
     elif len(argv) == 3 and argv[1] == "table":
         table(argv[2])
