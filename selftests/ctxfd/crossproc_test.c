@@ -481,15 +481,19 @@ TEST_F(xp, cancel_reaches_grandchildren_another_process_created)
 		int y = x < 0 ? -1 : t_child(x, 0);
 		int mwx = y < 0 ? -1 : t_watch(x, 0);
 		int mwy = mwx < 0 ? -1 : t_watch(y, 0);
-		struct pollfd pfd = { .fd = y, .events = POLLIN };
+		struct pollfd pfd = { .fd = x, .events = POLLIN };
 
 		if (mwy < 0)
 			_exit(10);
 		if (t_send_fd(self->sv[1], mwx) || t_send_fd(self->sv[1], mwy))
 			_exit(11);
+		/*
+		 * Wait on x, the top of this process's subtree: a subtree is
+		 * finished from the leaves up, so once x is done, y already is.
+		 */
 		if (poll(&pfd, 1, 20000) != 1)
 			_exit(12);
-		_exit(check_done(x, 21, "tree") ?: check_done(y, 21, "tree"));
+		_exit(check_done(y, 21, "tree") ?: check_done(x, 21, "tree"));
 	}
 	wx = t_recv_fd(self->sv[0]);
 	wy = t_recv_fd(self->sv[0]);
