@@ -344,6 +344,9 @@ void ctxfd_attach_fire(struct ctxfd_node *node)
 	struct ctxfd_attachment *att, *tmp;
 
 	lockdep_assert_held(&node->tree->lock);
+	/* Counts @node->attachments, in the node's hot cachelines. */
+	if (!node->nr_attached)
+		return;
 	list_for_each_entry_safe(att, tmp, &node->attachments, entry) {
 		list_del_init(&att->entry);
 		__ctxfd_attach_start(att);

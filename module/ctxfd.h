@@ -345,7 +345,8 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  * @value: the binding this node carries, or NULL; immutable.
  * @attachments: processes to signal when done (attach.c), armed ones
  *	only. Under @tree->lock.
- * @nr_attached: number of entries on @attachments. Under @tree->lock.
+ * @nr_attached: number of entries on @attachments. Under @tree->lock;
+ *	a cancel reads it, not the list, to skip a node without any.
  * @user: who is charged for the node.
  * @charge: units charged to @user (user.c); immutable.
  * @merge_links: links of merged nodes this node is a parent of (weak, like
@@ -364,35 +365,41 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  *	freed with the node.
  */
 struct ctxfd_node {
-	struct ctxfd_tree *tree;
-	struct ctxfd_node *parent;
+	/*
+	 * What a cancel walk reads or writes for every node comes first,
+	 * in the first two cachelines: a million-node cancel misses in
+	 * the cache once or twice per node, not four times.
+	 */
 	struct list_head children;
 	struct list_head sibling;
 	wait_queue_head_t wqh;
-	refcount_t ref;
-	u32 depth;
-	u8 kind;
-	u8 via;
-	bool no_cancel_on_close;
-	u64 id;
 	int err;
+	atomic_t pending;
+	struct ctxfd_node *parent;
 	int cause_code;
+	unsigned int nr_children;
 	struct ctxfd_msg *cause_msg;
 	struct ctxfd_origin *origin;
-	unsigned int nr_children;
-	unsigned int cancel_files;
+	struct ctxfd_timer *timer;
+	unsigned int nr_attached;
+	u8 via;
+	bool drained;
+	u8 kind;
+	bool no_cancel_on_close;
+	struct list_head merge_links;
+	/* The rest. */
+	struct ctxfd_tree *tree;
+	u64 id;
+	refcount_t ref;
+	u32 depth;
 	ktime_t deadline;
 	clockid_t clockid;
-	struct ctxfd_timer *timer;
-	struct ctxfd_value *value;
+	unsigned int cancel_files;
 	struct list_head attachments;
-	unsigned int nr_attached;
+	struct ctxfd_value *value;
 	struct ctxfd_user *user;
 	unsigned int charge;
-	struct list_head merge_links;
 	struct ctxfd_merged *merge;
-	atomic_t pending;
-	bool drained;
 	struct ctxfd_report *report;
 };
 

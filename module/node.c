@@ -171,11 +171,17 @@ void ctxfd_node_unpend(struct ctxfd_node *node)
  * published under the wait queue lock before the wakeup, so whoever
  * reads a non-zero err (INFO, read, fdinfo) finds the fd already readable
  * and the cause already set, and no poller can miss the wakeup (see
- * eventfd_poll() for the argument).
+ * eventfd_poll() for the argument). A node with nothing pending has no
+ * live child, attachment or merged node (each one is counted), so there
+ * is nothing for ctxfd_attach_fire() and the merge links to wait for: it
+ * is drained at the same instant, under the same lock and in the same
+ * wakeup.
  */
 static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 			 u8 via)
 {
+	__poll_t events = EPOLLIN | EPOLLRDNORM;
+
 	lockdep_assert_held(&node->tree->lock);
 
 	/* Owned where it began, borrowed below (struct ctxfd_node, @via). */
@@ -189,7 +195,18 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 	spin_lock_irq(&node->wqh.lock);
 	/* Pairs with smp_load_acquire() in ctxfd_node_err(). */
 	smp_store_release(&node->err, why->err);
-	wake_up_locked_poll(&node->wqh, EPOLLIN | EPOLLRDNORM);
+	/*
+	 * Pairs with the barrier of atomic_dec_and_test() in
+	 * ctxfd_node_unpend(): whichever of err and the last unpend comes
+	 * second sees the other and publishes "drained".
+	 */
+	smp_mb();
+	if (!atomic_read(&node->pending)) {
+		WRITE_ONCE(node->drained, true);
+		trace_ctxfd_drained(node);
+		events |= EPOLLPRI;
+	}
+	wake_up_locked_poll(&node->wqh, events);
 	spin_unlock_irq(&node->wqh.lock);
 
 	ctxfd_deadline_stop(node);
@@ -197,15 +214,6 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 	/* Merged nodes are reached once the tree lock is released. */
 	if (!list_empty(&node->merge_links))
 		ctxfd_merge_parent_done(node);
-
-	/*
-	 * Pairs with the barrier of atomic_dec_and_test() in
-	 * ctxfd_node_unpend(): whichever of err and the last unpend comes
-	 * second sees the other and publishes "drained".
-	 */
-	smp_mb();
-	if (!atomic_read(&node->pending))
-		ctxfd_node_drain(node);
 }
 
 /**
