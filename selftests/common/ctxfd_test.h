@@ -599,6 +599,23 @@ static inline bool t_wait_nr_attached(int fd, int n, int timeout_ms)
 	}
 }
 
+/*
+ * Wait until @fd has @n active children: a canceled child leaves its
+ * parent's count only after its pollers were woken.
+ */
+static inline bool t_wait_nr_children(int fd, int n, int timeout_ms)
+{
+	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
+
+	for (;;) {
+		if (t_nr_children(fd) == n)
+			return true;
+		if (t_now_ns(CLOCK_MONOTONIC) > end)
+			return false;
+		usleep(2000);
+	}
+}
+
 static inline int t_subreaper(void)
 {
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

@@ -165,7 +165,8 @@ TEST_F(origin, deadline_names_the_context_with_the_timer_and_no_process)
 	ASSERT_LE(0, d);
 	c = t_child(d, 0);
 	ASSERT_LE(0, c);
-	ASSERT_TRUE(t_readable(c, 10000));
+	/* d, the top of the walk, is finished last. */
+	ASSERT_TRUE(t_readable(d, 10000));
 	EXPECT_ORIGIN(d, CTXFD_REASON_DEADLINE, CTXFD_VIA_SELF, t_id(d), 0);
 	EXPECT_ORIGIN(c, CTXFD_REASON_DEADLINE, CTXFD_VIA_ANCESTOR, t_id(d), 0);
 	ASSERT_EQ(0, t_info(c, &i));

@@ -215,6 +215,7 @@ static void *collect_events(void *arg)
 struct contender {
 	int parent;		/* CREATE under it: waits for the tree lock */
 	int leaf;		/* close it: waits for the tree lock too */
+	int first;		/* done first: the walk has begun */
 	volatile int go;
 	double create_ms, close_ms;
 	int child_err;
@@ -228,6 +229,8 @@ static void *contend(void *arg)
 
 	while (!__atomic_load_n(&c->go, __ATOMIC_ACQUIRE))
 		usleep(1000);
+	/* The canceler may be slow to begin: wait until it has. */
+	t_readable(c->first, 3600 * 1000);
 	usleep(20000);	/* well inside the walk, unless it is that quick */
 	t = t_now_ns(CLOCK_MONOTONIC);
 	fd = t_child(c->parent, 0);
@@ -433,6 +436,7 @@ TEST_F_TIMEOUT(big, cancel_of_1000_chains_of_1000_wakes_every_leaf_and_frees_all
 	/* Someone waiting for the tree lock, someone closing a leaf. */
 	ct.parent = parent;
 	ct.leaf = self->fds[self->nfds - 1];
+	ct.first = self->fds[0];
 	self->fds[self->nfds - 1] = -1;
 	ASSERT_EQ(0, pthread_create(&tc, NULL, contend, &ct));
 
