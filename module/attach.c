@@ -504,7 +504,10 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	if (ctxfd_pid_exited(pid))
 		__ctxfd_attach_exited(att);
 	spin_unlock_irq(&wqh->lock);
-	if (ctxfd_node_err(node)) {
+	/* Against the deadline's fast path: ctxfd_node_finish_leaf(). */
+	spin_lock_irq(&node->wqh.lock);
+	if (node->err) {
+		spin_unlock_irq(&node->wqh.lock);
 		/*
 		 * The fire work owns @att from here on and may free it (and
 		 * drop @pid) before we return: touch neither again.
@@ -514,6 +517,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 		att->state = CTXFD_ATTACH_ARMED;
 		list_add_tail(&att->entry, &node->attachments);
 		WRITE_ONCE(node->nr_attached, node->nr_attached + 1);
+		spin_unlock_irq(&node->wqh.lock);
 	}
 	mutex_unlock(&node->tree->lock);
 	kfree(report);

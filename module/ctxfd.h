@@ -236,21 +236,28 @@ struct ctxfd_value {
 
 /**
  * struct ctxfd_timer - the deadline timer of a node that needs its own
- * @timer: hrtimer on the deadline's clock, absolute, soft mode.
+ * @timer: hrtimer on the deadline's clock, absolute, expiring in hard
+ *	interrupt context (softirq on PREEMPT_RT).
  * @work: finishes the cancel in process context: the timer callback does
- *	O(1) work only (it queues @work), since the subtree may be huge and
- *	the cancel takes the tree mutex.
+ *	O(1) work only (it finishes a node with nothing under it, and
+ *	queues @work), since the subtree may be huge and the cancel takes
+ *	the tree mutex. After the fast path, @work only unlinks the node.
  * @node: the owner; the timer holds no reference: the node's destructor
  *	cancels @timer and @work synchronously before the free.
  * @cause_code: code recorded when the deadline fires (0: none).
  * @cause_msg: message recorded when the deadline fires, or NULL.
+ * @origin: the origin a firing records, made with the timer (so the
+ *	timer's interrupt allocates nothing, and its creator is charged),
+ *	stamped with the time when it fires; one reference, dropped with
+ *	the timer.
  */
 struct ctxfd_timer {
 	struct hrtimer timer;
-	struct work_struct work;
+	struct delayed_work work;
 	struct ctxfd_node *node;
 	int cause_code;
 	struct ctxfd_msg *cause_msg;
+	struct ctxfd_origin *origin;
 };
 
 /**
@@ -309,7 +316,8 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  *	parent id (Go keeps it too). A merged node's first parent: lookups
  *	follow it.
  * @children: active children linked under this node (weak links).
- *	Under @tree->lock. Only active nodes are ever linked.
+ *	Under @tree->lock; added to under @wqh.lock too (see @err). Only
+ *	active nodes are ever linked.
  * @sibling: entry in @parent->children; empty when unlinked. Under
  *	@tree->lock; linked once at creation, and once unlinked never again
  *	(ctxfd_node_linked() reads it without the lock).
@@ -321,8 +329,13 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  *	immutable.
  * @id: unique id, never reused; immutable.
  * @err: 0 while active, then ECANCELED or ETIMEDOUT, forever. Written
- *	once, with @tree->lock and @wqh.lock held, after @cause_code and
- *	@cause_msg; read locklessly with smp_load_acquire().
+ *	once, under @wqh.lock, after @cause_code and @cause_msg; read
+ *	locklessly with smp_load_acquire(). Whoever writes it holds
+ *	@tree->lock too, but for the deadline's fast path on a node with no
+ *	child, attachment or merge link (ctxfd_node_finish_leaf(), in the
+ *	timer's interrupt): so whoever adds one of those checks @err and
+ *	adds under @wqh.lock, and a walk may find a node of its subtree
+ *	done already (it then only unlinks it).
  * @cause_code: written before @err, then immutable.
  * @cause_msg: written before @err, then immutable.
  * @origin: how the cancellation began (origin.c); written before @err,
@@ -344,13 +357,15 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  *	ancestor's (or there is none); allocated at creation.
  * @value: the binding this node carries, or NULL; immutable.
  * @attachments: processes to signal when done (attach.c), armed ones
- *	only. Under @tree->lock.
- * @nr_attached: number of entries on @attachments. Under @tree->lock;
- *	a cancel reads it, not the list, to skip a node without any.
+ *	only. Under @tree->lock; added to under @wqh.lock too (see @err).
+ * @nr_attached: number of entries on @attachments. Under @tree->lock,
+ *	and @wqh.lock when it grows; a cancel reads it, not the list, to
+ *	skip a node without any.
  * @user: who is charged for the node.
  * @charge: units charged to @user (user.c); immutable.
  * @merge_links: links of merged nodes this node is a parent of (weak, like
- *	@children: a link belongs to its merged node). Under @tree->lock.
+ *	@children: a link belongs to its merged node). Under @tree->lock;
+ *	added to under @wqh.lock too (see @err).
  * @merge: the parents of a merged node (CTXFD_KIND_MERGE), else NULL;
  *	set before the node is linked, then immutable; owned.
  * @pending: what keeps the node, once done, from being drained: live
@@ -444,6 +459,9 @@ void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
 void ctxfd_cancel(struct ctxfd_node *node, const struct ctxfd_why *why);
 void ctxfd_node_cancel_file_closed(struct ctxfd_node *node);
 void ctxfd_node_why(const struct ctxfd_node *node, struct ctxfd_why *why);
+bool ctxfd_node_finish_leaf(struct ctxfd_node *node,
+			    const struct ctxfd_why *why);
+void ctxfd_node_unlink_done(struct ctxfd_node *node);
 void ctxfd_node_pend(struct ctxfd_node *node);
 void ctxfd_node_unpend(struct ctxfd_node *node);
 
@@ -477,6 +495,7 @@ int ctxfd_cause_check(const struct ctxfd_cause *cause);
 
 /* origin.c */
 struct ctxfd_origin *ctxfd_origin_new(unsigned int reason, u64 id, gfp_t gfp);
+void ctxfd_origin_stamp(struct ctxfd_origin *o);
 struct ctxfd_origin *ctxfd_origin_get(struct ctxfd_origin *o);
 void ctxfd_origin_put(struct ctxfd_origin *o);
 bool ctxfd_origin_is_static(const struct ctxfd_origin *o);

@@ -7,9 +7,15 @@
  * the one it inherits (Go: "if cur.Before(d) { return WithCancel(parent) }");
  * otherwise the ancestor's timer cancels it with the rest of the subtree.
  *
- * The hrtimer callback does O(1) work: it queues a work item, which takes
- * the tree mutex and cancels the subtree in process context, however big
- * it is (timerfd keeps its callback minimal for the same reason). The
+ * The hrtimer callback does O(1) work. A node with nothing under it (no
+ * child, attachment or merge link) it finishes itself, waking its
+ * pollers as timerfd's callback does (ctxfd_node_finish_leaf()); for any
+ * other it queues a work item, which takes the tree mutex and cancels the
+ * subtree in process context, however big it is. The work runs in both
+ * cases: a tick after the fast path, it takes the node off its parent's
+ * list.
+ * Like timerfd's, the timer expires in hard interrupt context; PREEMPT_RT
+ * moves it to softirq context by itself. The
  * timer holds no reference on the node: the node's destructor cancels the
  * timer and the work synchronously before freeing anything.
  */
@@ -41,34 +47,69 @@ ktime_t ctxfd_to_mono(ktime_t t, clockid_t clockid)
 	return t;
 }
 
+/* What a deadline cancels with; borrows the timer's references. */
+static void ctxfd_deadline_why(const struct ctxfd_timer *timer,
+			       struct ctxfd_why *why)
+{
+	why->err = ETIMEDOUT;
+	why->code = timer->cause_code;
+	why->msg = timer->cause_msg;
+	why->origin = timer->origin;
+}
+
 static enum hrtimer_restart ctxfd_deadline_fire(struct hrtimer *hrtimer)
 {
 	struct ctxfd_timer *timer = container_of(hrtimer, struct ctxfd_timer,
 						 timer);
+	struct ctxfd_node *node = timer->node;
+	struct ctxfd_why why;
+	bool fast = false;
 
-	queue_work(ctxfd_wq, &timer->work);
+	/*
+	 * The fast path, for a node with nothing under it: done and its
+	 * pollers woken right here. Unlocked peeks first, so that a node
+	 * that needs the walk skips the lock; the node decides under its
+	 * wait queue lock. The work item runs either way: it unlinks the
+	 * node, or walks its subtree.
+	 */
+	ctxfd_origin_stamp(timer->origin);
+	if (!ctxfd_node_err(node) && !READ_ONCE(node->nr_children) &&
+	    !READ_ONCE(node->nr_attached)) {
+		ctxfd_deadline_why(timer, &why);
+		if (ctxfd_node_finish_leaf(node, &why)) {
+			trace_ctxfd_deadline_fire(node);
+			trace_ctxfd_cancel(node, &why, 1);
+			fast = true;
+		}
+	}
+	/*
+	 * After the fast path, a tick later: a kworker woken now would run
+	 * before the pollers just woken (it has the higher priority), and
+	 * all it has left to do is take the node off its parent's list.
+	 */
+	queue_delayed_work(ctxfd_wq, &timer->work, fast ? 1 : 0);
 	return HRTIMER_NORESTART;
 }
 
 static void ctxfd_deadline_work(struct work_struct *work)
 {
-	struct ctxfd_timer *timer = container_of(work, struct ctxfd_timer,
-						 work);
+	struct ctxfd_timer *timer = container_of(to_delayed_work(work),
+						 struct ctxfd_timer, work);
+	struct ctxfd_node *node = timer->node;
+	struct ctxfd_why why;
 
-	struct ctxfd_why why = {
-		.err = ETIMEDOUT,
-		.code = timer->cause_code,
-		.msg = timer->cause_msg,
-	};
-
-	/* Done already (canceled meanwhile): nothing to record. */
-	if (ctxfd_node_err(timer->node))
+	/*
+	 * Done already: by the fast path, which left the node on its
+	 * parent's list for us to take it off, or canceled meanwhile (a
+	 * walk unlinks what it finishes).
+	 */
+	if (ctxfd_node_err(node)) {
+		ctxfd_node_unlink_done(node);
 		return;
-	trace_ctxfd_deadline_fire(timer->node);
-	why.origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE, timer->node->id,
-				      CTXFD_GFP);
-	ctxfd_cancel(timer->node, &why);
-	ctxfd_origin_put(why.origin);
+	}
+	trace_ctxfd_deadline_fire(node);
+	ctxfd_deadline_why(timer, &why);
+	ctxfd_cancel(node, &why);
 }
 
 /**
@@ -153,13 +194,18 @@ int ctxfd_deadline_prepare(struct ctxfd_node *node,
 	}
 
 	timer = kzalloc(sizeof(*timer), CTXFD_GFP);
-	if (!timer) {
+	if (timer)
+		timer->origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE,
+						 node->id, CTXFD_GFP);
+	/* The static fallback names no context: refuse instead. */
+	if (!timer || ctxfd_origin_is_static(timer->origin)) {
+		kfree(timer);
 		ctxfd_msg_put(msg);
 		return -ENOMEM;
 	}
 	hrtimer_setup(&timer->timer, ctxfd_deadline_fire, clockid,
-		      HRTIMER_MODE_ABS_SOFT);
-	INIT_WORK(&timer->work, ctxfd_deadline_work);
+		      HRTIMER_MODE_ABS);
+	INIT_DELAYED_WORK(&timer->work, ctxfd_deadline_work);
 	timer->node = node;
 	timer->cause_code = args->deadline_cause.code;
 	timer->cause_msg = msg;
@@ -188,7 +234,7 @@ void ctxfd_deadline_start(struct ctxfd_node *node)
 {
 	if (node->timer)
 		hrtimer_start(&node->timer->timer, node->deadline,
-			      HRTIMER_MODE_ABS_SOFT);
+			      HRTIMER_MODE_ABS);
 }
 
 /**
@@ -213,7 +259,7 @@ void ctxfd_deadline_quiesce(struct ctxfd_node *node)
 {
 	if (node->timer) {
 		hrtimer_cancel(&node->timer->timer);
-		cancel_work_sync(&node->timer->work);
+		cancel_delayed_work_sync(&node->timer->work);
 	}
 }
 
@@ -225,6 +271,7 @@ void ctxfd_deadline_free(struct ctxfd_node *node)
 {
 	if (node->timer) {
 		ctxfd_msg_put(node->timer->cause_msg);
+		ctxfd_origin_put(node->timer->origin);
 		kfree(node->timer);
 	}
 }

@@ -390,10 +390,13 @@ static void ctxfd_merge_attach(struct ctxfd_node *node)
 		if (done & BIT_ULL(i))
 			continue;
 		mutex_lock(&parent->tree->lock);
+		/* Against the deadline's fast path: ctxfd_node_finish_leaf(). */
+		spin_lock_irq(&parent->wqh.lock);
 		if (parent->err)
 			done |= BIT_ULL(i);
 		else
 			list_add_tail(&link->entry, &parent->merge_links);
+		spin_unlock_irq(&parent->wqh.lock);
 		mutex_unlock(&parent->tree->lock);
 	}
 

@@ -163,9 +163,10 @@ void ctxfd_node_unpend(struct ctxfd_node *node)
 }
 
 /*
- * Mark one node done with @why and wake its pollers; @via says how the
- * cancellation reached it. Caller holds the tree lock and has checked
- * that @node is active.
+ * Publish @node done with @why, if nothing did before: the one place
+ * where a node becomes done. Caller holds @node->wqh.lock, which decides
+ * who is first (a cancel walk under the tree lock, or the deadline's
+ * fast path in the timer's interrupt: ctxfd_node_finish_leaf()).
  *
  * Order matters: the cause and origin are stored before err, and err is
  * published under the wait queue lock before the wakeup, so whoever
@@ -173,16 +174,19 @@ void ctxfd_node_unpend(struct ctxfd_node *node)
  * and the cause already set, and no poller can miss the wakeup (see
  * eventfd_poll() for the argument). A node with nothing pending has no
  * live child, attachment or merged node (each one is counted), so there
- * is nothing for ctxfd_attach_fire() and the merge links to wait for: it
- * is drained at the same instant, under the same lock and in the same
- * wakeup.
+ * is nothing left to wait for: it is drained at the same instant, in the
+ * same wakeup.
+ *
+ * Return: false if @node was done already.
  */
-static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
-			 u8 via)
+static bool ctxfd_publish(struct ctxfd_node *node, const struct ctxfd_why *why,
+			  u8 via)
 {
 	__poll_t events = EPOLLIN | EPOLLRDNORM;
 
-	lockdep_assert_held(&node->tree->lock);
+	lockdep_assert_held(&node->wqh.lock);
+	if (node->err)
+		return false;
 
 	/* Owned where it began, borrowed below (struct ctxfd_node, @via). */
 	node->cause_code = why->code ? why->code : why->err;
@@ -192,7 +196,6 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 		why->origin;
 	node->via = via;
 
-	spin_lock_irq(&node->wqh.lock);
 	/* Pairs with smp_load_acquire() in ctxfd_node_err(). */
 	smp_store_release(&node->err, why->err);
 	/*
@@ -207,13 +210,70 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 		events |= EPOLLPRI;
 	}
 	wake_up_locked_poll(&node->wqh, events);
+	return true;
+}
+
+/*
+ * Mark one node done with @why and wake its pollers, then fire what
+ * hangs on it; @via says how the cancellation reached it. Caller holds
+ * the tree lock and has seen @node active; the deadline's fast path may
+ * have finished it since (a leaf with nothing to fire), and then this
+ * does nothing.
+ */
+static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
+			 u8 via)
+{
+	bool first;
+
+	lockdep_assert_held(&node->tree->lock);
+
+	spin_lock_irq(&node->wqh.lock);
+	first = ctxfd_publish(node, why, via);
 	spin_unlock_irq(&node->wqh.lock);
+	if (!first)
+		return;
 
 	ctxfd_deadline_stop(node);
 	ctxfd_attach_fire(node);
 	/* Merged nodes are reached once the tree lock is released. */
 	if (!list_empty(&node->merge_links))
 		ctxfd_merge_parent_done(node);
+}
+
+/**
+ * ctxfd_node_finish_leaf - finish a node that needs no tree walk
+ * @node: the node; its own deadline timer is expiring (any context,
+ *	hard interrupt included)
+ * @why: ETIMEDOUT, the deadline's cause and origin
+ *
+ * A node with no active child, no attachment and no merge link needs
+ * nothing but its own pollers woken, and that is done here, at once, as
+ * timerfd does: no kworker hop. Whoever adds a child, an attachment or a
+ * merge link checks err and adds under the same @node->wqh.lock (see
+ * ctxfd_node_link(), ctxfd_attach(), ctxfd_merge_attach()), so either
+ * they see @node done, or this sees what they added and declines. A
+ * merged node always takes the slow path.
+ *
+ * The node stays on its parent's children list; ctxfd_deadline_work()
+ * unlinks it under the tree lock. Until then a walk that reaches it
+ * finds it done and only unlinks it.
+ *
+ * Return: true if @node was finished here; false if it was done already
+ * or needs the walk (the caller's work item then does it).
+ */
+bool ctxfd_node_finish_leaf(struct ctxfd_node *node,
+			    const struct ctxfd_why *why)
+{
+	unsigned long flags;
+	bool done = false;
+
+	spin_lock_irqsave(&node->wqh.lock, flags);
+	if (node->kind != CTXFD_KIND_MERGE &&
+	    !READ_ONCE(node->nr_children) && !READ_ONCE(node->nr_attached) &&
+	    list_empty(&node->merge_links))
+		done = ctxfd_publish(node, why, CTXFD_VIA_SELF);
+	spin_unlock_irqrestore(&node->wqh.lock, flags);
+	return done;
 }
 
 /**
@@ -263,6 +323,23 @@ static bool ctxfd_node_linked(struct ctxfd_node *node)
 }
 
 /**
+ * ctxfd_node_unlink_done - take a done node off its parent's children
+ * @node: a node ctxfd_node_finish_leaf() finished; one a walk finished
+ *	is unlinked already, and then this does nothing
+ *
+ * Takes the tree lock.
+ */
+void ctxfd_node_unlink_done(struct ctxfd_node *node)
+{
+	if (!ctxfd_node_linked(node))
+		return;
+	mutex_lock(&node->tree->lock);
+	if (!list_empty(&node->sibling))
+		ctxfd_unlink(node);
+	mutex_unlock(&node->tree->lock);
+}
+
+/**
  * __ctxfd_cancel_via - cancel a node and its whole subtree
  * @top: the node to cancel
  * @why: err (ECANCELED or ETIMEDOUT), cause and origin; every canceled
@@ -289,7 +366,8 @@ void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
 	unsigned int batch = 0, nodes = 0;
 
 	lockdep_assert_held(&top->tree->lock);
-	if (top->err)
+	/* The deadline's fast path may have finished it: it unlinks it. */
+	if (ctxfd_node_err(top))
 		return;
 
 	for (;;) {
@@ -361,10 +439,19 @@ void ctxfd_node_link(struct ctxfd_node *node)
 	struct ctxfd_why why;
 
 	mutex_lock(&node->tree->lock);
+	/*
+	 * Checked and linked under the parent's wait queue lock, against
+	 * ctxfd_node_finish_leaf(): a child never joins a done parent.
+	 */
+	if (follows)
+		spin_lock_irq(&parent->wqh.lock);
 	if (follows && parent->err) {
+		spin_unlock_irq(&parent->wqh.lock);
 		ctxfd_node_why(parent, &why);
 		ctxfd_finish(node, &why, CTXFD_VIA_ANCESTOR);
 	} else if (ctxfd_deadline_passed(node)) {
+		if (follows)
+			spin_unlock_irq(&parent->wqh.lock);
 		why.err = ETIMEDOUT;
 		why.code = node->timer->cause_code;
 		why.msg = node->timer->cause_msg;
@@ -377,6 +464,7 @@ void ctxfd_node_link(struct ctxfd_node *node)
 		if (follows) {
 			list_add_tail(&node->sibling, &parent->children);
 			WRITE_ONCE(parent->nr_children, parent->nr_children + 1);
+			spin_unlock_irq(&parent->wqh.lock);
 		}
 		ctxfd_deadline_start(node);
 	}
@@ -403,7 +491,7 @@ void ctxfd_node_cancel_file_closed(struct ctxfd_node *node)
 
 	mutex_lock(&node->tree->lock);
 	if (--node->cancel_files == 0 && !node->no_cancel_on_close) {
-		if (refcount_read(&node->ref) > 1 && !node->err) {
+		if (refcount_read(&node->ref) > 1 && !ctxfd_node_err(node)) {
 			/* Closed by its holder, or by its holder's exit. */
 			why.origin = ctxfd_origin_new((current->flags & PF_EXITING) ?
 						      CTXFD_REASON_EXIT :

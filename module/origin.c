@@ -62,6 +62,16 @@ struct ctxfd_origin *ctxfd_origin_new(unsigned int reason, u64 id, gfp_t gfp)
 }
 
 /**
+ * ctxfd_origin_stamp - set the time of an origin made ahead of its use
+ * @o: an origin nobody else sees yet (a deadline's, made with its timer)
+ */
+void ctxfd_origin_stamp(struct ctxfd_origin *o)
+{
+	if (!ctxfd_origin_is_static(o))
+		o->time_ns = ktime_get_boottime_ns();
+}
+
+/**
  * ctxfd_origin_get - take a reference
  * @o: an origin, or NULL
  *

@@ -14,8 +14,11 @@
  * Locks and lifetimes: an event copies everything it records while it
  * runs, and keeps no pointer. Each is called where its node is pinned
  * by the caller's reference: ctxfd_create and ctxfd_cancel under the
- * tree lock (a mutex), ctxfd_drained under the node's wait queue
- * spinlock with interrupts off, ctxfd_release from ctxfd_node_destroy()
+ * tree lock (a mutex), or, for a deadline's fast path (with
+ * ctxfd_deadline_fire), in the timer's interrupt, where the node is
+ * pinned because its destructor waits for the timer; ctxfd_drained
+ * under the node's wait queue spinlock with interrupts off (so in that
+ * interrupt too); ctxfd_release from ctxfd_node_destroy()
  * before anything is freed (the parent is pinned by the node), the
  * others from the attachment's work items, which hold a node reference
  * and the struct pid of the attached process until the attachment is

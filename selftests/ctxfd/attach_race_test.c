@@ -224,4 +224,42 @@ TEST_F_TIMEOUT(ar, attach_racing_cancel_signals_exactly_once, 600)
 	EXPECT_EQ(0, bad);
 }
 
+/*
+ * A 1 ms deadline fires while the process is being attached: the timer
+ * finishes a node with no attachment at once, in its interrupt, so the
+ * attach and the timer decide under the node's wait queue lock. Either
+ * way the process gets its signal, exactly once, and nothing stays
+ * attached.
+ */
+TEST_F_TIMEOUT(ar, attach_racing_a_deadline_signals_exactly_once, 600)
+{
+	int n = rounds(ROUNDS_CANCEL), i, bad = 0, refused = 0;
+
+	ASSERT_LE(0, t_pin_cpu(0));
+	for (i = 0; i < n; i++) {
+		pid_t pid = sleeper();
+		int pidfd, c;
+		__u64 until;
+
+		ASSERT_LT(0, pid);
+		pidfd = t_pidfd_open(pid);
+		ASSERT_LE(0, pidfd);
+		c = t_child_timeout(self->root, 1000000);
+		ASSERT_LE(0, c);
+		until = t_now_ns(CLOCK_MONOTONIC) + (i % 20) * 100000;
+		while (t_now_ns(CLOCK_MONOTONIC) < until)
+			;
+		if (t_attach_pidfd(c, pid, pidfd, SIGTERM, 0, 0))
+			refused++;
+		if (t_wait_status(pid) != 128 + SIGTERM)
+			bad++;
+		if (!t_wait_nr_attached(c, 0, 10000))
+			bad++;
+		close(pidfd);
+		close(c);
+	}
+	EXPECT_EQ(0, refused);
+	EXPECT_EQ(0, bad);
+}
+
 TEST_HARNESS_MAIN

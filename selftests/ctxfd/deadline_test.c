@@ -366,6 +366,82 @@ TEST_F_TIMEOUT(deadline, one_ms_deadline_racing_cancel_1000_rounds, 300)
 	EXPECT_EQ(0, t_nr_children(self->root));
 }
 
+struct kid_maker {
+	int parent;
+	int kids[64];
+	int nr;			/* kids[0 .. nr - 1] are made */
+	volatile int go;
+};
+
+/* Make children of ->parent until one is born done (or 64 of them). */
+static void *make_kids(void *arg)
+{
+	struct kid_maker *k = arg;
+
+	while (!__atomic_load_n(&k->go, __ATOMIC_ACQUIRE))
+		;
+	while (k->nr < 64) {
+		int fd = t_child(k->parent, 0);
+
+		if (fd < 0)
+			break;
+		k->kids[k->nr] = fd;
+		__atomic_store_n(&k->nr, k->nr + 1, __ATOMIC_RELEASE);
+		if (t_err(fd))
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * A 1 ms deadline fires while another thread adds children: a node
+ * without children is finished by its timer at once, one with children
+ * by a walk, and a create decides against the timer under the parent's
+ * wait queue lock. However they meet, once the parent polls done every
+ * child made so far is done too, with the parent's cause.
+ */
+TEST_F_TIMEOUT(deadline, children_made_as_the_deadline_fires_are_done_with_it,
+	       300)
+{
+	int i, j, made = 0, none = 0;
+
+	for (i = 0; i < 1000; i++) {
+		struct kid_maker k = { .parent = child_deadline(self->root,
+					CTXFD_CREATE_TIMEOUT, MS,
+					CLOCK_MONOTONIC, 5, "dl") };
+		struct ctxfd_info info;
+		pthread_t th;
+		int seen;
+
+		ASSERT_LE(0, k.parent);
+		ASSERT_EQ(0, pthread_create(&th, NULL, make_kids, &k));
+		usleep((i % 10) * 100);
+		__atomic_store_n(&k.go, 1, __ATOMIC_RELEASE);
+		ASSERT_TRUE(t_readable(k.parent, 10000));
+		seen = __atomic_load_n(&k.nr, __ATOMIC_ACQUIRE);
+		for (j = 0; j < seen; j++) {
+			ASSERT_EQ(0, t_info(k.kids[j], &info));
+			ASSERT_EQ(ETIMEDOUT, info.err)
+				TH_LOG("round %d: child %d of %d active under a done parent",
+				       i, j, seen);
+			ASSERT_EQ(5, info.cause_code);
+			ASSERT_STREQ("dl", info.cause_msg);
+		}
+		ASSERT_EQ(0, pthread_join(th, NULL));
+		for (j = 0; j < k.nr; j++) {
+			ASSERT_EQ(ETIMEDOUT, t_err(k.kids[j]));
+			close(k.kids[j]);
+		}
+		made += k.nr;
+		none += !seen;
+		ASSERT_TRUE(t_wait_nr_children(k.parent, 0, 10000));
+		close(k.parent);
+	}
+	TH_LOG("%d children made; in %d of 1000 rounds none before the parent was seen done",
+	       made, none);
+	EXPECT_TRUE(t_wait_nr_children(self->root, 0, 10000));
+}
+
 /* 1 ms deadlines against the release of the last fd (timer vs free). */
 TEST_F_TIMEOUT(deadline, one_ms_deadline_racing_close_1000_rounds, 300)
 {

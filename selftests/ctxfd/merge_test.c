@@ -423,6 +423,43 @@ TEST_F(merge, own_deadline_earlier_than_the_parents_gets_a_timer)
 	close(d1);
 }
 
+/*
+ * A parent's 1 ms deadline fires while the merged context is being made:
+ * the timer finishes a parent without merge links at once, in its
+ * interrupt, and the merge publishes its link against it under the
+ * parent's wait queue lock. Either the merge sees the parent done (born
+ * done) or the timer sees the link (the walk reaches it): the merged
+ * context is never left active under a timed-out parent.
+ */
+TEST_F_TIMEOUT(merge, merge_racing_a_parents_deadline_is_done_with_it, 300)
+{
+	int i, born = 0;
+
+	for (i = 0; i < 500; i++) {
+		int d = t_child_timeout(self->a, 1000000), m;
+		int fds[2] = { self->b, d };
+		struct ctxfd_info info;
+		__u64 until;
+
+		ASSERT_LE(0, d);
+		until = t_now_ns(CLOCK_MONOTONIC) + (i % 20) * 100000;
+		while (t_now_ns(CLOCK_MONOTONIC) < until)
+			;
+		m = t_merge_on(self->dev, CTXFD_MERGE_ANY, fds, 2, 0);
+		ASSERT_LE(0, m);
+		born += t_readable(m, 0);
+		ASSERT_TRUE(t_readable(m, 10000))
+			TH_LOG("round %d: the merged context missed its parent's deadline",
+			       i);
+		ASSERT_EQ(0, t_info(m, &info));
+		ASSERT_EQ(ETIMEDOUT, info.err);
+		ASSERT_EQ(CTXFD_VIA_PARENT, info.origin_via);
+		close(m);
+		close(d);
+	}
+	TH_LOG("%d of 500 merged contexts done when the merge returned", born);
+}
+
 TEST_F(merge, a_parents_deadline_reaches_the_merged_context)
 {
 	struct ctxfd_create args = {
