@@ -148,9 +148,8 @@ void fig0_lateness(void)
 	r = bench_record("0/median", "deadline lateness, median (T = 2 ms)",
 			 "us", med_c, med_t, ratio, runs, CMP_LE, 1.05);
 	/* Pooled over all samples; the per-run medians give the spread. */
-	r->value = sc.median / 1000;
-	r->baseline = st.median / 1000;
-	r->ratio = sc.median / st.median;
+	bench_override(r, sc.median / 1000, st.median / 1000,
+		       sc.median / st.median);
 	bench_detail(r, ", \"samples\": %d, \"timeout_us\": %lld, \"late_start\": %d"
 		     ", \"ctxfd_us\": {\"min\": %.2f, \"p25\": %.2f, \"median\": %.2f, \"p75\": %.2f, \"p99\": %.2f, \"max\": %.2f}"
 		     ", \"timerfd_us\": {\"min\": %.2f, \"p25\": %.2f, \"median\": %.2f, \"p75\": %.2f, \"p99\": %.2f, \"max\": %.2f}",
@@ -161,9 +160,8 @@ void fig0_lateness(void)
 		     st.p75 / 1000, st.p99 / 1000, st.max / 1000);
 	r = bench_record("0/p99", "deadline lateness, p99 (T = 2 ms)", "us",
 			 p99_c, p99_t, ratio99, runs, CMP_LE, 1.05);
-	r->value = sc.p99 / 1000;
-	r->baseline = st.p99 / 1000;
-	r->ratio = sc.p99 / st.p99;
+	/* The verdict goes with the pooled ratio shown, not the runs'. */
+	bench_override(r, sc.p99 / 1000, st.p99 / 1000, sc.p99 / st.p99);
 	if (sc.min < 0 || st.min < 0)
 		r->fail_reason = "a deadline fired early";
 
