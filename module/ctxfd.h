@@ -62,16 +62,19 @@
  * after the other (ctxfd_merge_release()).
  *
  * Lockless protocols (node.c):
- *  - ->err is written once, with smp_store_release() under tree->lock and
- *    wqh.lock, after ->cause_code and ->cause_msg; readers use
- *    ctxfd_node_err() (acquire) and then may read the cause.
+ *  - ->err is written once, with smp_store_release() under wqh.lock (and
+ *    tree->lock, but for the deadline's fast path: struct ctxfd_node,
+ *    @err), after ->cause_code and ->cause_msg; readers use
+ *    ctxfd_node_err() (acquire) and then may read the cause. ->drained
+ *    is written after it, so a reader that reads ->drained (acquire)
+ *    first and finds it set finds err set too.
  *  - ->sibling.next is written last with a release when a node is
  *    unlinked, and a node is never linked again: ctxfd_node_linked()
  *    (acquire) lets the destructor skip the tree lock for an unlinked
  *    node, and after it the unlinker touches the node no more.
  *  - ->nr_children and ->nr_attached are written with WRITE_ONCE() under
- *    tree->lock and read with READ_ONCE() for INFO and fdinfo (a
- *    snapshot).
+ *    tree->lock (and wqh.lock when they grow) and read with READ_ONCE()
+ *    for INFO and fdinfo (a snapshot) and by the deadline's fast path.
  *  - Lookups of immutable fields (->parent, ->value, ->depth, ->id,
  *    ->deadline) take no lock; ->parent is pinned by the child's
  *    reference.
@@ -137,11 +140,16 @@
  * @ref: one reference per node of the tree; freed with the last node.
  * @merge_work: merge links of nodes finished under @lock, waiting to be
  *	applied; empty whenever @lock is free (see ctxfd_tree_unlock()).
+ * @walking: a cancel walk is under way in the tree. Written under @lock;
+ *	read by the deadline's fast path (ctxfd_node_finish_leaf()), which
+ *	then declines: the walk unlinks a node's children before it
+ *	finishes the node, which meanwhile looks like a leaf.
  */
 struct ctxfd_tree {
 	struct mutex lock;
 	refcount_t ref;
 	struct list_head merge_work;
+	bool walking;
 };
 
 /**
@@ -317,7 +325,8 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  *	follow it.
  * @children: active children linked under this node (weak links).
  *	Under @tree->lock; added to under @wqh.lock too (see @err). Only
- *	active nodes are ever linked.
+ *	active nodes are ever linked; a node the deadline's fast path
+ *	finished stays linked until its work item unlinks it.
  * @sibling: entry in @parent->children; empty when unlinked. Under
  *	@tree->lock; linked once at creation, and once unlinked never again
  *	(ctxfd_node_linked() reads it without the lock).
@@ -478,13 +487,26 @@ bool ctxfd_report_read(struct ctxfd_node *node, struct ctxfd_info *info);
  * ctxfd_node_err - the err of a node, or 0 while it is active
  * @node: the node
  *
- * Pairs with the release in ctxfd_finish(): a caller that sees a non-zero
+ * Pairs with the release in ctxfd_publish(): a caller that sees a non-zero
  * err also sees the cause.
  */
 static inline int ctxfd_node_err(const struct ctxfd_node *node)
 {
-	/* Pairs with smp_store_release() in ctxfd_finish(). */
+	/* Pairs with smp_store_release() in ctxfd_publish(). */
 	return smp_load_acquire(&node->err);
+}
+
+/**
+ * ctxfd_node_drained - is the node drained?
+ * @node: the node
+ *
+ * Read it before ctxfd_node_err(): drained is published after err, so a
+ * caller that sees it set sees the node done too, never drained alone.
+ */
+static inline bool ctxfd_node_drained(const struct ctxfd_node *node)
+{
+	/* Pairs with smp_store_release() in ctxfd_publish(), _drain(). */
+	return smp_load_acquire(&node->drained);
 }
 
 /* msg.c */

@@ -99,17 +99,27 @@ static void ctxfd_deadline_work(struct work_struct *work)
 	struct ctxfd_why why;
 
 	/*
-	 * Done already: by the fast path, which left the node on its
-	 * parent's list for us to take it off, or canceled meanwhile (a
-	 * walk unlinks what it finishes).
+	 * Pin the node: the cancel may drop its last references (a merged
+	 * context it frees held them), and then its destructor runs here,
+	 * at the put below, where it knows not to wait for this very work
+	 * (ctxfd_deadline_quiesce()). No reference left: the destructor is
+	 * running elsewhere and waits for us.
 	 */
-	if (ctxfd_node_err(node)) {
-		ctxfd_node_unlink_done(node);
+	if (!refcount_inc_not_zero(&node->ref))
 		return;
+	if (ctxfd_node_err(node)) {
+		/*
+		 * Done already: by the fast path, which left the node on its
+		 * parent's list for us to take it off, or canceled meanwhile
+		 * (a walk unlinks what it finishes).
+		 */
+		ctxfd_node_unlink_done(node);
+	} else {
+		trace_ctxfd_deadline_fire(node);
+		ctxfd_deadline_why(timer, &why);
+		ctxfd_cancel(node, &why);
 	}
-	trace_ctxfd_deadline_fire(node);
-	ctxfd_deadline_why(timer, &why);
-	ctxfd_cancel(node, &why);
+	ctxfd_node_put(node);
 }
 
 /**
@@ -242,7 +252,7 @@ void ctxfd_deadline_start(struct ctxfd_node *node)
  * @node: the node; caller holds the tree lock
  *
  * Does not wait: a callback already running queues its work, which finds
- * the node done and does nothing.
+ * the node done and does nothing but unlink it, if it is still linked.
  */
 void ctxfd_deadline_stop(struct ctxfd_node *node)
 {
@@ -259,7 +269,9 @@ void ctxfd_deadline_quiesce(struct ctxfd_node *node)
 {
 	if (node->timer) {
 		hrtimer_cancel(&node->timer->timer);
-		cancel_delayed_work_sync(&node->timer->work);
+		/* Not from the work's own last put: it is finishing. */
+		if (current_work() != &node->timer->work.work)
+			cancel_delayed_work_sync(&node->timer->work);
 	}
 }
 

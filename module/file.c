@@ -45,10 +45,10 @@ static __poll_t ctxfd_poll(struct file *file, poll_table *wait)
 	 * err is published under wqh.lock, which poll_wait() takes when it
 	 * queues us, and the wakeup is issued under that same lock.
 	 */
-	mask = ctxfd_node_err(node) ? EPOLLIN | EPOLLRDNORM : 0;
-	/* Drained: nothing started under it is left (see ctxfd_node_drain()). */
-	if (READ_ONCE(node->drained))
-		mask |= EPOLLPRI;
+	/* Drained (nothing started under it is left) first: it implies done. */
+	mask = ctxfd_node_drained(node) ? EPOLLPRI : 0;
+	if (ctxfd_node_err(node))
+		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
 
@@ -145,6 +145,8 @@ static void ctxfd_show_origin(struct seq_file *m, struct ctxfd_node *node)
 static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ctxfd_node *node = file->private_data;
+	/* Drained before err: it implies done (ctxfd_node_drained()). */
+	bool drained = ctxfd_node_drained(node);
 	int err = ctxfd_node_err(node);
 	unsigned int nr_children = READ_ONCE(node->nr_children);
 	struct ctxfd_msg *msg = err ? node->cause_msg : NULL;
@@ -182,8 +184,7 @@ static void ctxfd_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "ctxfd-attached:\t%u\n", READ_ONCE(node->nr_attached));
 	ctxfd_merge_show_fdinfo(m, node);
 	seq_printf(m, "ctxfd-pending:\t%d\n", atomic_read(&node->pending));
-	seq_printf(m, "ctxfd-drained:\t%s\n",
-		   READ_ONCE(node->drained) ? "yes" : "no");
+	seq_printf(m, "ctxfd-drained:\t%s\n", drained ? "yes" : "no");
 	if (ctxfd_report_read(node, &td) && td.td_fired)
 		seq_printf(m, "ctxfd-teardown:\tfired %u running %u signalled %u killed %u left %u ns %llu\n",
 			   td.td_fired, td.td_running, td.td_signalled,

@@ -177,12 +177,14 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 {
 	struct ctxfd_node *node = file->private_data;
 	struct ctxfd_info info = {};
+	bool drained;
 	int err;
 
 	if (usize < CTXFD_INFO_SIZE_VER0)
 		return -EINVAL;
 
-	/* Read err first: it publishes the cause (see ctxfd_finish()). */
+	/* Drained, then err, which publishes the cause (ctxfd_publish()). */
+	drained = ctxfd_node_drained(node);
 	err = ctxfd_node_err(node);
 
 	info.mask = CTXFD_INFO_ID | CTXFD_INFO_STATE | CTXFD_INFO_CAUSE |
@@ -197,8 +199,7 @@ static long ctxfd_ioctl_info(struct file *file, void __user *uarg,
 
 	if (err)
 		info.flags |= CTXFD_INFO_DONE;
-	/* Drained implies done: read after err, as it was published. */
-	if (READ_ONCE(node->drained))
+	if (drained)
 		info.flags |= CTXFD_INFO_DRAINED;
 	info.nr_pending = atomic_read(&node->pending);
 	ctxfd_report_read(node, &info);

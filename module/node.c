@@ -33,6 +33,7 @@ static struct ctxfd_tree *ctxfd_tree_alloc(void)
 	mutex_init(&tree->lock);
 	refcount_set(&tree->ref, 1);
 	INIT_LIST_HEAD(&tree->merge_work);
+	tree->walking = false;
 	return tree;
 }
 
@@ -134,7 +135,8 @@ static void ctxfd_node_drain(struct ctxfd_node *node)
 
 	spin_lock_irqsave(&node->wqh.lock, flags);
 	if (!node->drained && node->err && !atomic_read(&node->pending)) {
-		WRITE_ONCE(node->drained, true);
+		/* After err: see ctxfd_node_drained(). */
+		smp_store_release(&node->drained, true);
 		trace_ctxfd_drained(node);
 		wake_up_locked_poll(&node->wqh, EPOLLPRI);
 	}
@@ -205,7 +207,8 @@ static bool ctxfd_publish(struct ctxfd_node *node, const struct ctxfd_why *why,
 	 */
 	smp_mb();
 	if (!atomic_read(&node->pending)) {
-		WRITE_ONCE(node->drained, true);
+		/* After err: see ctxfd_node_drained(). */
+		smp_store_release(&node->drained, true);
 		trace_ctxfd_drained(node);
 		events |= EPOLLPRI;
 	}
@@ -218,9 +221,9 @@ static bool ctxfd_publish(struct ctxfd_node *node, const struct ctxfd_why *why,
  * hangs on it; @via says how the cancellation reached it. Caller holds
  * the tree lock and has seen @node active; the deadline's fast path may
  * have finished it since (a leaf with nothing to fire), and then this
- * does nothing.
+ * does nothing. Returns whether it finished @node.
  */
-static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
+static bool ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 			 u8 via)
 {
 	bool first;
@@ -231,13 +234,14 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
 	first = ctxfd_publish(node, why, via);
 	spin_unlock_irq(&node->wqh.lock);
 	if (!first)
-		return;
+		return false;
 
 	ctxfd_deadline_stop(node);
 	ctxfd_attach_fire(node);
 	/* Merged nodes are reached once the tree lock is released. */
 	if (!list_empty(&node->merge_links))
 		ctxfd_merge_parent_done(node);
+	return true;
 }
 
 /**
@@ -252,7 +256,11 @@ static void ctxfd_finish(struct ctxfd_node *node, const struct ctxfd_why *why,
  * merge link checks err and adds under the same @node->wqh.lock (see
  * ctxfd_node_link(), ctxfd_attach(), ctxfd_merge_attach()), so either
  * they see @node done, or this sees what they added and declines. A
- * merged node always takes the slow path.
+ * merged node always takes the slow path, and so does any node while a
+ * cancel walk is under way in its tree (struct ctxfd_tree, @walking):
+ * the walk unlinks a node's last child before it finishes the node, and
+ * finishing it here in between would give it a cause other than the one
+ * its descendants were just given.
  *
  * The node stays on its parent's children list; ctxfd_deadline_work()
  * unlinks it under the tree lock. Until then a walk that reaches it
@@ -270,8 +278,12 @@ bool ctxfd_node_finish_leaf(struct ctxfd_node *node,
 	spin_lock_irqsave(&node->wqh.lock, flags);
 	if (node->kind != CTXFD_KIND_MERGE &&
 	    !READ_ONCE(node->nr_children) && !READ_ONCE(node->nr_attached) &&
-	    list_empty(&node->merge_links))
-		done = ctxfd_publish(node, why, CTXFD_VIA_SELF);
+	    list_empty(&node->merge_links)) {
+		/* Pairs with smp_wmb() in __ctxfd_cancel_via(). */
+		smp_rmb();
+		if (!READ_ONCE(node->tree->walking))
+			done = ctxfd_publish(node, why, CTXFD_VIA_SELF);
+	}
 	spin_unlock_irqrestore(&node->wqh.lock, flags);
 	return done;
 }
@@ -370,6 +382,13 @@ void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
 	if (ctxfd_node_err(top))
 		return;
 
+	WRITE_ONCE(top->tree->walking, true);
+	/*
+	 * Before the first unlink: a fast path that sees a child count the
+	 * walk lowered sees the flag too (smp_rmb() in
+	 * ctxfd_node_finish_leaf()).
+	 */
+	smp_wmb();
 	for (;;) {
 		struct ctxfd_node *child;
 
@@ -379,8 +398,9 @@ void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
 			node = child;
 			continue;
 		}
-		ctxfd_finish(node, why, node == top ? via : CTXFD_VIA_ANCESTOR);
-		nodes++;
+		if (ctxfd_finish(node, why, node == top ? via :
+				 CTXFD_VIA_ANCESTOR))
+			nodes++;
 		if (node == top)
 			break;
 		node = ctxfd_unlink(node);
@@ -389,9 +409,12 @@ void __ctxfd_cancel_via(struct ctxfd_node *top, const struct ctxfd_why *why,
 			cond_resched();
 		}
 	}
+	/* Every node of the subtree is done: the fast path declines now. */
+	WRITE_ONCE(top->tree->walking, false);
 	if (!list_empty(&top->sibling))
 		ctxfd_unlink(top);
-	trace_ctxfd_cancel(top, why, nodes);
+	if (nodes)
+		trace_ctxfd_cancel(top, why, nodes);
 }
 
 /**

@@ -366,6 +366,60 @@ TEST_F_TIMEOUT(deadline, one_ms_deadline_racing_cancel_1000_rounds, 300)
 	EXPECT_EQ(0, t_nr_children(self->root));
 }
 
+/*
+ * A cancel walk and the parent's own 1 ms deadline, at varying offsets:
+ * the walk finishes the children first and the parent last, and the
+ * parent's timer must not finish it in between with its own cause. The
+ * parent and every child end with one err and one cause, whichever won.
+ */
+TEST_F_TIMEOUT(deadline, cancel_walk_racing_the_parents_deadline_gives_one_cause,
+	       300)
+{
+	int i, j, fired = 0, canceled = 0;
+
+	for (i = 0; i < 1000; i++) {
+		struct ctxfd_info pi, ci;
+		int p = child_deadline(self->root, CTXFD_CREATE_TIMEOUT, MS,
+				       CLOCK_MONOTONIC, 1, "t");
+		int kids[16];
+		__u64 until;
+
+		ASSERT_LE(0, p);
+		for (j = 0; j < 16; j++) {
+			kids[j] = j & 1 ? t_child_value(p, "k", "v", 1) :
+					  t_child(p, 0);
+			ASSERT_LE(0, kids[j]);
+		}
+		/*
+		 * Cancel from 40 us before the deadline to 160 us after it,
+		 * 1 us apart: the timer fires late by up to that much here,
+		 * so some rounds have it fire inside the walk.
+		 */
+		ASSERT_EQ(0, t_info(p, &pi));
+		until = pi.deadline_ns - 40000 + (i % 200) * 1000;
+		while (t_now_ns(CLOCK_MONOTONIC) < until)
+			;
+		ASSERT_EQ(0, t_cancel(p, 2, "c"));
+		ASSERT_EQ(0, t_info(p, &pi));
+		for (j = 0; j < 16; j++) {
+			ASSERT_EQ(0, t_info(kids[j], &ci));
+			ASSERT_EQ(pi.err, ci.err)
+				TH_LOG("round %d: parent %s (cause %d), child %d %s (cause %d)",
+				       i, strerror(pi.err), pi.cause_code, j,
+				       strerror(ci.err), ci.cause_code);
+			ASSERT_EQ(pi.cause_code, ci.cause_code);
+			ASSERT_STREQ(pi.cause_msg, ci.cause_msg);
+			close(kids[j]);
+		}
+		if (pi.err == ETIMEDOUT)
+			fired++;
+		else
+			canceled++;
+		close(p);
+	}
+	TH_LOG("deadline won %d, cancel won %d", fired, canceled);
+}
+
 struct kid_maker {
 	int parent;
 	int kids[64];

@@ -263,7 +263,9 @@ struct ctxfd_watch {
  * @err: 0 while active; ECANCELED or ETIMEDOUT once done.
  * @cause_code: the cause code once done (equals @err with no explicit
  *	cause), 0 while active.
- * @nr_children: number of active children linked under this context.
+ * @nr_children: number of active children linked under this context. A
+ *	child whose own deadline fired leaves the count a tick after it
+ *	polls done.
  * @deadline_ns: the effective deadline (the earliest on the ancestor
  *	chain) on @clockid, if CTXFD_INFO_HAS_DEADLINE.
  * @clockid: the clock of @deadline_ns.
