@@ -585,18 +585,25 @@ static inline int t_nr_attached(int fd)
 	return t_info(fd, &info) ? -1 : (int)info.nr_attached;
 }
 
-/* Wait at most @timeout_ms for nr_attached of @fd to become @n. */
-static inline bool t_wait_nr_attached(int fd, int n, int timeout_ms)
+/* Wait at most @timeout_ms for @count(@fd) to become @n. */
+static inline bool t_wait_count(int (*count)(int fd), int fd, int n,
+				int timeout_ms)
 {
 	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
 
 	for (;;) {
-		if (t_nr_attached(fd) == n)
+		if (count(fd) == n)
 			return true;
 		if (t_now_ns(CLOCK_MONOTONIC) > end)
 			return false;
 		usleep(2000);
 	}
+}
+
+/* Wait at most @timeout_ms for nr_attached of @fd to become @n. */
+static inline bool t_wait_nr_attached(int fd, int n, int timeout_ms)
+{
+	return t_wait_count(t_nr_attached, fd, n, timeout_ms);
 }
 
 /*
@@ -605,15 +612,7 @@ static inline bool t_wait_nr_attached(int fd, int n, int timeout_ms)
  */
 static inline bool t_wait_nr_children(int fd, int n, int timeout_ms)
 {
-	__u64 end = t_now_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
-
-	for (;;) {
-		if (t_nr_children(fd) == n)
-			return true;
-		if (t_now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		usleep(2000);
-	}
+	return t_wait_count(t_nr_children, fd, n, timeout_ms);
 }
 
 static inline int t_subreaper(void)
