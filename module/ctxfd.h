@@ -542,6 +542,8 @@ int ctxfd_deadline_prepare(struct ctxfd_node *node,
 			   const struct ctxfd_create *args);
 ktime_t ctxfd_to_mono(ktime_t t, clockid_t clockid);
 bool ctxfd_deadline_passed(const struct ctxfd_node *node);
+void ctxfd_deadline_why(const struct ctxfd_timer *timer,
+			struct ctxfd_why *why);
 void ctxfd_deadline_start(struct ctxfd_node *node);
 void ctxfd_deadline_stop(struct ctxfd_node *node);
 void ctxfd_deadline_quiesce(struct ctxfd_node *node);

@@ -47,9 +47,13 @@ ktime_t ctxfd_to_mono(ktime_t t, clockid_t clockid)
 	return t;
 }
 
-/* What a deadline cancels with; borrows the timer's references. */
-static void ctxfd_deadline_why(const struct ctxfd_timer *timer,
-			       struct ctxfd_why *why)
+/**
+ * ctxfd_deadline_why - what a node's own deadline cancels it with
+ * @timer: the node's timer
+ * @why: filled in; borrows the timer's references
+ */
+void ctxfd_deadline_why(const struct ctxfd_timer *timer,
+			struct ctxfd_why *why)
 {
 	why->err = ETIMEDOUT;
 	why->code = timer->cause_code;

@@ -126,20 +126,28 @@ void ctxfd_node_get(struct ctxfd_node *node)
 }
 
 /*
- * Done and nothing pending: publish "drained" (once) under the wait queue
- * lock and wake EPOLLPRI pollers, as ctxfd_finish() publishes err.
+ * Done and nothing pending: publish "drained" (once). Caller holds the
+ * wait queue lock and wakes EPOLLPRI pollers if this returns true.
  */
+static bool ctxfd_node_drain_locked(struct ctxfd_node *node)
+{
+	lockdep_assert_held(&node->wqh.lock);
+	if (node->drained || !node->err || atomic_read(&node->pending))
+		return false;
+	/* After err: see ctxfd_node_drained(). */
+	smp_store_release(&node->drained, true);
+	trace_ctxfd_drained(node);
+	return true;
+}
+
+/* ctxfd_node_drain_locked() from outside the lock, as the last unpend. */
 static void ctxfd_node_drain(struct ctxfd_node *node)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&node->wqh.lock, flags);
-	if (!node->drained && node->err && !atomic_read(&node->pending)) {
-		/* After err: see ctxfd_node_drained(). */
-		smp_store_release(&node->drained, true);
-		trace_ctxfd_drained(node);
+	if (ctxfd_node_drain_locked(node))
 		wake_up_locked_poll(&node->wqh, EPOLLPRI);
-	}
 	spin_unlock_irqrestore(&node->wqh.lock, flags);
 }
 
@@ -206,12 +214,8 @@ static bool ctxfd_publish(struct ctxfd_node *node, const struct ctxfd_why *why,
 	 * second sees the other and publishes "drained".
 	 */
 	smp_mb();
-	if (!atomic_read(&node->pending)) {
-		/* After err: see ctxfd_node_drained(). */
-		smp_store_release(&node->drained, true);
-		trace_ctxfd_drained(node);
+	if (ctxfd_node_drain_locked(node))
 		events |= EPOLLPRI;
-	}
 	wake_up_locked_poll(&node->wqh, events);
 	return true;
 }
@@ -475,14 +479,11 @@ void ctxfd_node_link(struct ctxfd_node *node)
 	} else if (ctxfd_deadline_passed(node)) {
 		if (follows)
 			spin_unlock_irq(&parent->wqh.lock);
-		why.err = ETIMEDOUT;
-		why.code = node->timer->cause_code;
-		why.msg = node->timer->cause_msg;
-		why.origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE, node->id,
-					      CTXFD_GFP);
+		/* The timer never starts: its origin is this one's. */
+		ctxfd_origin_stamp(node->timer->origin);
+		ctxfd_deadline_why(node->timer, &why);
 		ctxfd_finish(node, &why, CTXFD_VIA_SELF);
 		trace_ctxfd_cancel(node, &why, 1);
-		ctxfd_origin_put(why.origin);
 	} else {
 		if (follows) {
 			list_add_tail(&node->sibling, &parent->children);
