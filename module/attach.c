@@ -40,12 +40,14 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include "ctxfd.h"
@@ -71,8 +73,12 @@ enum ctxfd_attach_state {
  * @fire_work: sends @signal, in process context.
  * @kill_work: freezes and kills after the grace period.
  * @signal: immutable.
- * @grace: jiffies between @signal and SIGKILL, 0 for none; immutable.
- * @kill_at: when the grace period ends (jiffies). Owned by the fire path.
+ * @grace_ns: nanoseconds between @signal and SIGKILL, 0 for none;
+ *	immutable.
+ * @kill_at: when the grace period ends (CLOCK_MONOTONIC). A time, not
+ *	jiffies: jiffies can lag the clock by a tick or more (the CPU that
+ *	updates them is late), and a grace period counted in them ended up
+ *	to a tick early. Owned by the fire path.
  * @poll: next look at the processes during the grace period, or while
  *	waiting for them to exit (jiffies). Owned by the fire path.
  * @phase: enum ctxfd_attach_phase. Owned by the fire path.
@@ -91,8 +97,8 @@ struct ctxfd_attachment {
 	struct work_struct fire_work;
 	struct delayed_work kill_work;
 	int signal;
-	unsigned long grace;
-	unsigned long kill_at;
+	u64 grace_ns;
+	ktime_t kill_at;
 	unsigned long poll;
 	int phase;
 	u64 flags;
@@ -250,9 +256,15 @@ static void ctxfd_attach_kill_work(struct work_struct *work)
 	/* Kicked when the last member exits; set again on every run. */
 	ctxfd_members_on_empty(att->members, ctxfd_attach_kick, att);
 	if (att->phase == CTXFD_ATTACH_GRACE) {
-		/* Until the grace period ends, or nobody is left to kill. */
-		if (time_before(jiffies, att->kill_at) &&
-		    ctxfd_attach_wait(att, att->kill_at))
+		/*
+		 * Until the grace period ends, or nobody is left to kill.
+		 * Woken before its end by the clock (jiffies lagging), it
+		 * waits again for what is left, plus a tick.
+		 */
+		s64 left = ktime_to_ns(ktime_sub(att->kill_at, ktime_get()));
+
+		if (left > 0 &&
+		    ctxfd_attach_wait(att, jiffies + nsecs_to_jiffies(left) + 1))
 			return;
 		if (ctxfd_teardown_alive(att->members))
 			ctxfd_attach_kill(att);
@@ -284,9 +296,9 @@ static void ctxfd_attach_fire_work(struct work_struct *work)
 		trace_ctxfd_teardown_signal(att->node, pid_nr(att->pid),
 					    att->signal, n);
 		ctxfd_report_add(att->node, n, 0, 0);
-		if (att->grace) {
+		if (att->grace_ns) {
 			att->phase = CTXFD_ATTACH_GRACE;
-			att->kill_at = jiffies + att->grace;
+			att->kill_at = ktime_add_ns(ktime_get(), att->grace_ns);
 		}
 	}
 	att->poll = CTXFD_GRACE_POLL_MIN;
@@ -477,7 +489,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	att->cred = get_current_cred();
 	att->user = user;
 	att->signal = args.signal;
-	att->grace = args.grace_ns ? nsecs_to_jiffies(args.grace_ns) + 1 : 0;
+	att->grace_ns = args.grace_ns;
 	att->flags = args.flags;
 	INIT_WORK(&att->exit_work, ctxfd_attach_exit_work);
 	INIT_WORK(&att->fire_work, ctxfd_attach_fire_work);

@@ -320,6 +320,54 @@ TEST_F(dr, teardown_report_of_a_known_tree)
 	close(ready[1]);
 }
 
+/*
+ * SIGKILL never comes before the grace period is over, by the clock the
+ * report uses: 200 rounds of a process that ignores SIGTERM, with a
+ * 6 ms grace (a tick and a half at HZ=250, where a count in jiffies is
+ * coarsest). CI once saw 99.5 ms for a 100 ms grace: jiffies lagged the
+ * clock when the grace began.
+ */
+TEST_F(dr, sigkill_never_comes_before_the_grace_period_is_over)
+{
+	const __u64 grace = 6 * MS;
+	struct ctxfd_info info;
+	__u64 shortest = ~0ull;
+	int round, ready[2];
+
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	for (round = 0; round < 200; round++) {
+		int ctx = t_child(self->root, 0);
+		pid_t pid;
+
+		ASSERT_LE(0, ctx);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			signal(SIGTERM, SIG_IGN);
+			t_sync_post(ready[1]);
+			for (;;)
+				pause();
+		}
+		ASSERT_TRUE(t_sync_wait(ready[0], 10000));
+		ASSERT_EQ(0, t_attach(ctx, pid, SIGTERM, grace, 0));
+		ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
+		ASSERT_TRUE(poll_for(ctx, POLLPRI, 10000) & POLLPRI);
+		ASSERT_EQ(0, t_info(ctx, &info));
+		ASSERT_EQ(1, info.td_killed);
+		ASSERT_EQ(128 + SIGKILL, t_wait_status(pid));
+		if (info.td_duration_ns < shortest)
+			shortest = info.td_duration_ns;
+		ASSERT_LE(grace, info.td_duration_ns)
+			TH_LOG("round %d: SIGKILL %.3f ms after SIGTERM",
+			       round, info.td_duration_ns / 1e6);
+		close(ctx);
+	}
+	TH_LOG("shortest teardown of 200: %.3f ms for a %.0f ms grace",
+	       shortest / 1e6, grace / 1e6);
+	close(ready[0]);
+	close(ready[1]);
+}
+
 /* While its processes run, the report says so, and its duration grows. */
 TEST_F(dr, teardown_report_while_running)
 {
