@@ -29,7 +29,10 @@
  * off and allocate with GFP_NOWAIT; or the attacher's per-user cap was
  * reached) is marked lost, and its teardown walks every process first to
  * find what tracking missed, charged like the rest to the attacher. A
- * kernel without tracepoints always walks.
+ * kernel without tracepoints always walks, and so does PREEMPT_RT, where
+ * the probes' spinlocks and allocations are not allowed with preemption
+ * off (see ctxfd_members_init()). A walk finds the children of members;
+ * it misses a daemon whose parent exited before the teardown.
  *
  * Memory: members are charged to the attacher's memory cgroup (saved at
  * attach time, made active around every allocation, whichever process
@@ -577,6 +580,16 @@ int ctxfd_members_init(void)
 	if (!ctxfd_member_cache)
 		return -ENOMEM;
 
+	/*
+	 * PREEMPT_RT: a tracepoint runs its probes with preemption off, and
+	 * there RT forbids what the probes do: take a spinlock_t (a sleeping
+	 * lock on RT) and allocate. A contended set->lock scheduled while
+	 * atomic and crashed the rt lane. Walk there instead.
+	 */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		pr_info("ctxfd: PREEMPT_RT: process trees are found by walking every process at teardown\n");
+		return 0;
+	}
 	for_each_kernel_tracepoint(ctxfd_members_find_tp, NULL);
 	if (!ctxfd_tp_fork || !ctxfd_tp_exit ||
 	    tracepoint_probe_register(ctxfd_tp_fork,

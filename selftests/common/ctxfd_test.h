@@ -547,6 +547,26 @@ static inline bool t_pidfd_exited(int pidfd, int timeout_ms)
 	return t_readable(pidfd, timeout_ms);
 }
 
+/*
+ * A PREEMPT_RT kernel (/sys/kernel/realtime)? There ctxfd does not track
+ * an attached tree as it forks (module/members.c): a teardown walks.
+ */
+static inline bool t_kernel_is_rt(void)
+{
+	FILE *f = fopen("/sys/kernel/realtime", "re");
+	int rt = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &rt) != 1)
+			rt = 0;
+		fclose(f);
+	}
+	return rt == 1;
+}
+
+#define T_RT_WALKS "PREEMPT_RT: process trees are found by a walk at " \
+	"teardown, not tracked at fork (module/members.c)"
+
 /* CTXFD_IOC_ATTACH with an explicit pidfd; 0 or -1 with errno. */
 static inline int t_attach_pidfd(int fd, pid_t pid, int pidfd, int sig,
 				 __u64 grace_ns, __u64 flags)

@@ -677,6 +677,8 @@ TEST_F(att, daemon_reparented_out_of_the_tree_is_still_signalled)
 {
 	int sigs[] = { SIGTERM, SIGKILL }, i;
 
+	if (t_kernel_is_rt())
+		SKIP(return, T_RT_WALKS);
 	for (i = 0; i < 2; i++) {
 		int ctx = t_child(self->root, 0), go[2], n, fl, fd;
 		pid_t leader, daemon_;
@@ -862,6 +864,8 @@ TEST_F_TIMEOUT(att, fork_storm_in_attached_tree_leaves_no_survivor, 180)
 	pid_t super;
 	int left;
 
+	if (t_kernel_is_rt())
+		SKIP(return, T_RT_WALKS);
 	g_storm = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, g_storm);

@@ -254,6 +254,8 @@ TEST_F_TIMEOUT(mem, members_are_charged_to_the_attachers_memory_cgroup, 600)
 	pid_t attacher, leader;
 	long units;
 
+	if (t_kernel_is_rt())
+		SKIP(return, T_RT_WALKS);
 	if (!cg_memory_available())
 		CTXFD_SKIP("no cgroup2 memory controller at %s", CGROOT);
 	snprintf(a, sizeof(a), CGROOT "/ctxfd-members-a-%d", getpid());
