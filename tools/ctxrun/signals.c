@@ -289,7 +289,16 @@ static void stop_self(int sig)
  */
 void signals_command_stopped(struct run *r, int stopsig)
 {
-	if (!r->stop_asked || r->pid1 || r->started || ctx_err(r->ctx))
+	/*
+	 * ctx, sigctx and contctx each have a timer for the same deadline,
+	 * and fire in any order: resumed by contctx's SIGCONT (which ctxrun
+	 * passes on to COMMAND) before ctx is seen done, a COMMAND that
+	 * reads the terminal stops again, and so would ctxrun, with nothing
+	 * left to resume it. Any of them done: the run is ending.
+	 */
+	if (!r->stop_asked || r->pid1 || r->started || ctx_err(r->ctx) ||
+	    (r->contctx && ctx_err(r->contctx)) ||
+	    (r->sigctx && ctx_err(r->sigctx)))
 		return;
 	r->stop_asked = false;
 	if (stopsig != SIGTSTP && stopsig != SIGTTIN && stopsig != SIGTTOU)
