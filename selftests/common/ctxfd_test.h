@@ -548,6 +548,31 @@ static inline bool t_pidfd_exited(int pidfd, int timeout_ms)
 }
 
 /*
+ * Fork a process that ignores SIGTERM and waits forever; returns its pid
+ * once SIGTERM is ignored, or -1.
+ */
+static inline pid_t t_spawn_term_ignorer(void)
+{
+	int ready[2];
+	pid_t pid;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_IGN);
+		t_sync_post(ready[1]);
+		for (;;)
+			pause();
+	}
+	if (pid > 0 && !t_sync_wait(ready[0], 10000))
+		pid = -1;
+	close(ready[0]);
+	close(ready[1]);
+	return pid;
+}
+
+/*
  * A PREEMPT_RT kernel (/sys/kernel/realtime)? There ctxfd does not track
  * an attached tree as it forks (module/members.c): a teardown walks.
  */

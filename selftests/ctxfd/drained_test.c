@@ -332,23 +332,15 @@ TEST_F(dr, sigkill_never_comes_before_the_grace_period_is_over)
 	const __u64 grace = 6 * MS;
 	struct ctxfd_info info;
 	__u64 shortest = ~0ull;
-	int round, ready[2];
+	int round;
 
-	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
 	for (round = 0; round < 200; round++) {
 		int ctx = t_child(self->root, 0);
 		pid_t pid;
 
 		ASSERT_LE(0, ctx);
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (pid == 0) {
-			signal(SIGTERM, SIG_IGN);
-			t_sync_post(ready[1]);
-			for (;;)
-				pause();
-		}
-		ASSERT_TRUE(t_sync_wait(ready[0], 10000));
+		pid = t_spawn_term_ignorer();
+		ASSERT_LT(0, pid);
 		ASSERT_EQ(0, t_attach(ctx, pid, SIGTERM, grace, 0));
 		ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
 		ASSERT_TRUE(poll_for(ctx, POLLPRI, 10000) & POLLPRI);
@@ -364,8 +356,6 @@ TEST_F(dr, sigkill_never_comes_before_the_grace_period_is_over)
 	}
 	TH_LOG("shortest teardown of 200: %.3f ms for a %.0f ms grace",
 	       shortest / 1e6, grace / 1e6);
-	close(ready[0]);
-	close(ready[1]);
 }
 
 /* While its processes run, the report says so, and its duration grows. */

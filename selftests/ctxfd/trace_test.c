@@ -191,22 +191,14 @@ TEST_F(tr, deadline_fire_then_cancel_with_reason_deadline)
 /* A process that ignores SIGTERM: attach, signal, kill, done. */
 TEST_F(tr, attach_and_teardown_signal_kill_and_done)
 {
-	int root = t_new(self->dev, 0), ready[2];
+	int root = t_new(self->dev, 0);
 	unsigned long long id;
 	pid_t pid;
 
 	ASSERT_LE(0, root);
 	id = t_id(root);
-	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		signal(SIGTERM, SIG_IGN);
-		t_sync_post(ready[1]);
-		for (;;)
-			pause();
-	}
-	ASSERT_TRUE(t_sync_wait(ready[0], 10000));
+	pid = t_spawn_term_ignorer();
+	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, t_attach(root, pid, SIGTERM, 50 * MS, 0));
 	EXPECT_EVENT("ctxfd_attach: id=%llu pid=%d sig=%d flags=0x0 grace_ns=%llu",
 		     id, (int)pid, SIGTERM, 50 * MS);
@@ -218,8 +210,6 @@ TEST_F(tr, attach_and_teardown_signal_kill_and_done)
 	EXPECT_EVENT("ctxfd_teardown_done: id=%llu pid=%d", id, (int)pid);
 	EXPECT_EVENT("ctxfd_drained: id=%llu\n", id);
 	EXPECT_EQ(128 + SIGKILL, t_wait_status(pid));
-	close(ready[0]);
-	close(ready[1]);
 	close(root);
 }
 
