@@ -250,27 +250,56 @@ void signals_handle(struct run *r, const struct signalfd_siginfo *si)
 	forward(r, sig);
 }
 
+/* Is any of the run's contexts done? Then the run is ending. */
+static bool run_ending(struct run *r)
+{
+	return ctx_err(r->ctx) || (r->contctx && ctx_err(r->contctx)) ||
+	       (r->sigctx && ctx_err(r->sigctx));
+}
+
 /*
- * Stop ctxrun with @sig's default action, as a job control stop would.
- * The kernel drops SIGTSTP, SIGTTIN and SIGTTOU in an orphaned process
- * group (no shell to continue it), and ctxrun then goes on at once.
+ * Stop ctxrun with @sig's default action, as a job control stop would,
+ * unless the run is ending. The kernel drops SIGTSTP, SIGTTIN and
+ * SIGTTOU in an orphaned process group (no shell to continue it), and
+ * ctxrun then goes on at once.
+ *
+ * The order matters. A stop signal, when sent, discards a pending
+ * SIGCONT, and a SIGCONT discards a pending stop. ctx, sigctx and
+ * contctx each have a timer for the same deadline and fire in any order;
+ * contctx's SIGCONT is what resumes a stopped ctxrun. Checked first and
+ * raised second, a SIGCONT sent in between would be discarded by the
+ * raise, and ctxrun would stop with nothing left to resume it. So @sig
+ * is raised blocked first, then the contexts are checked: a SIGCONT sent
+ * before the raise comes after its context was marked done (the kernel
+ * marks a context done before it signals), and the check sees it; one
+ * sent after it discards the pending stop. Either way ctxrun does not
+ * stay stopped.
  */
-static void stop_self(int sig)
+static void stop_unless_ending(struct run *r, int sig)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	struct timespec zero = { 0, 0 };
 	sigset_t one, mask;
 
 	sigemptyset(&one);
 	sigaddset(&one, sig);
-	sigprocmask(SIG_SETMASK, NULL, &mask);
 	fflush(stderr);
+	sigprocmask(SIG_BLOCK, &one, &mask);
 	sigaction(sig, &dfl, &old);
-	raise(sig);	/* if blocked (handled): pending, at most once */
-	if (sigismember(&mask, sig)) {
+	raise(sig);	/* pending, at most once */
+	if (run_ending(r)) {
+		info(2, "the run is ending: not stopping");
+		sigtimedwait(&one, NULL, &zero);	/* take it back */
+	} else {
+		info(2, "'%s' stopped: stopping with SIG%s", r->command,
+		     sig_name(sig));
+		fflush(stderr);
 		sigprocmask(SIG_UNBLOCK, &one, NULL);	/* stops here */
 		sigprocmask(SIG_BLOCK, &one, NULL);
+		info(2, "continued");
 	}
 	sigaction(sig, &old, NULL);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 }
 
 /**
@@ -289,22 +318,10 @@ static void stop_self(int sig)
  */
 void signals_command_stopped(struct run *r, int stopsig)
 {
-	/*
-	 * ctx, sigctx and contctx each have a timer for the same deadline,
-	 * and fire in any order: resumed by contctx's SIGCONT (which ctxrun
-	 * passes on to COMMAND) before ctx is seen done, a COMMAND that
-	 * reads the terminal stops again, and so would ctxrun, with nothing
-	 * left to resume it. Any of them done: the run is ending.
-	 */
-	if (!r->stop_asked || r->pid1 || r->started || ctx_err(r->ctx) ||
-	    (r->contctx && ctx_err(r->contctx)) ||
-	    (r->sigctx && ctx_err(r->sigctx)))
+	if (!r->stop_asked || r->pid1 || r->started)
 		return;
 	r->stop_asked = false;
 	if (stopsig != SIGTSTP && stopsig != SIGTTIN && stopsig != SIGTTOU)
 		stopsig = SIGTSTP;
-	info(2, "'%s' stopped: stopping with SIG%s", r->command,
-	     sig_name(stopsig));
-	stop_self(stopsig);
-	info(2, "continued");
+	stop_unless_ending(r, stopsig);
 }
