@@ -168,20 +168,22 @@ struct ctxfd_msg {
 };
 
 /**
- * struct ctxfd_origin - how a cancellation began (origin.c), immutable
- * @ref: one reference per owner: the node where the cancellation began
- *	(done CTXFD_VIA_SELF), and whoever is making it. The nodes it
- *	reaches from there borrow it (see struct ctxfd_node, @origin).
- *	Static fallbacks (see ctxfd_origin_is_static()) are not counted.
+ * struct ctxfd_origin - how a cancellation began (origin.c)
+ *
+ * Lives in its owner, where the cancellation begins: a node's @here, or
+ * a deadline timer's @origin; freed with it. Written before the err of
+ * the first node it makes done is published, then immutable. The nodes
+ * it reaches point at it, and keep its owner alive (struct ctxfd_node,
+ * @via).
+ *
  * @reason: CTXFD_REASON_*.
  * @id: the context where it began.
  * @pid: the thread group that began it; holds a reference; NULL for a
- *	deadline (and in a static fallback).
+ *	deadline.
  * @time_ns: when, on CLOCK_BOOTTIME.
  * @comm: the name of @pid's process then.
  */
 struct ctxfd_origin {
-	refcount_t ref;
 	u32 reason;
 	u64 id;
 	struct pid *pid;
@@ -201,7 +203,7 @@ struct ctxfd_why {
 	int err;
 	int code;
 	struct ctxfd_msg *msg;
-	struct ctxfd_origin *origin;
+	const struct ctxfd_origin *origin;
 };
 
 /**
@@ -254,10 +256,9 @@ struct ctxfd_value {
  *	cancels @timer and @work synchronously before the free.
  * @cause_code: code recorded when the deadline fires (0: none).
  * @cause_msg: message recorded when the deadline fires, or NULL.
- * @origin: the origin a firing records, made with the timer (so the
- *	timer's interrupt allocates nothing, and its creator is charged),
- *	stamped with the time when it fires; one reference, dropped with
- *	the timer.
+ * @origin: the origin a firing records, prepared with the timer (so the
+ *	timer's interrupt has only the time to write), stamped with the
+ *	time when it fires; freed with the timer, so with the node.
  */
 struct ctxfd_timer {
 	struct hrtimer timer;
@@ -265,7 +266,7 @@ struct ctxfd_timer {
 	struct ctxfd_node *node;
 	int cause_code;
 	struct ctxfd_msg *cause_msg;
-	struct ctxfd_origin *origin;
+	struct ctxfd_origin origin;
 };
 
 /**
@@ -348,14 +349,15 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  * @cause_code: written before @err, then immutable.
  * @cause_msg: written before @err, then immutable.
  * @origin: how the cancellation began (origin.c); written before @err,
- *	then immutable.
+ *	then immutable. Points at this node's @here or its timer's origin
+ *	(CTXFD_VIA_SELF), or at the origin of the node it was done with.
  * @via: how it reached this node, CTXFD_VIA_*; written with @origin.
- *	With CTXFD_VIA_SELF the node holds a reference on @cause_msg and
- *	@origin. Otherwise it borrows them from the node it was done with,
- *	which it keeps alive: an ancestor (through @parent references) or a
- *	merge parent (through its merge link, until it is freed), which in
- *	turn owns them or borrows them the same way. So a million-node
- *	cancel takes no reference per node.
+ *	With CTXFD_VIA_SELF the node holds a reference on @cause_msg, and
+ *	@origin is its own. Otherwise it borrows both from the node it was
+ *	done with, which it keeps alive: an ancestor (through @parent
+ *	references) or a merge parent (through its merge link, until it is
+ *	freed), which in turn owns them or borrows them the same way. So a
+ *	million-node cancel takes no reference per node.
  * @nr_children: number of nodes on @children. Under @tree->lock.
  * @cancel_files: number of open cancel-capable files. Under @tree->lock
  *	once the node is linked; set before that by its creator.
@@ -387,6 +389,11 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  *	EPOLLPRI).
  * @report: teardown report (report.c), made by the first attachment;
  *	freed with the node.
+ * @here: the origin of a cancellation a process begins at this node
+ *	(cancel, remote cancel, close, exit): written once, under
+ *	@tree->lock, by the canceler that finds the node active
+ *	(ctxfd_origin_here()); part of the node, so a cancel allocates
+ *	nothing. Its pid reference is dropped with the node.
  */
 struct ctxfd_node {
 	/*
@@ -403,7 +410,7 @@ struct ctxfd_node {
 	int cause_code;
 	unsigned int nr_children;
 	struct ctxfd_msg *cause_msg;
-	struct ctxfd_origin *origin;
+	const struct ctxfd_origin *origin;
 	struct ctxfd_timer *timer;
 	unsigned int nr_attached;
 	u8 via;
@@ -425,6 +432,7 @@ struct ctxfd_node {
 	unsigned int charge;
 	struct ctxfd_merged *merge;
 	struct ctxfd_report *report;
+	struct ctxfd_origin here;
 };
 
 /* Module parameters (main.c). */
@@ -516,13 +524,12 @@ void ctxfd_msg_put(struct ctxfd_msg *msg);
 int ctxfd_cause_check(const struct ctxfd_cause *cause);
 
 /* origin.c */
-struct ctxfd_origin *ctxfd_origin_new(unsigned int reason, u64 id, gfp_t gfp);
+struct ctxfd_origin *ctxfd_origin_here(struct ctxfd_node *node,
+				       unsigned int reason);
+void ctxfd_origin_init_deadline(struct ctxfd_origin *o, u64 id);
 void ctxfd_origin_stamp(struct ctxfd_origin *o);
-struct ctxfd_origin *ctxfd_origin_get(struct ctxfd_origin *o);
-void ctxfd_origin_put(struct ctxfd_origin *o);
-bool ctxfd_origin_is_static(const struct ctxfd_origin *o);
+void ctxfd_origin_release(struct ctxfd_origin *o);
 pid_t ctxfd_origin_pid(const struct ctxfd_origin *o);
-void ctxfd_origins_init(void);
 
 /* user.c */
 struct ctxfd_user *ctxfd_user_charge(unsigned int units);

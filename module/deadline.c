@@ -58,7 +58,7 @@ void ctxfd_deadline_why(const struct ctxfd_timer *timer,
 	why->err = ETIMEDOUT;
 	why->code = timer->cause_code;
 	why->msg = timer->cause_msg;
-	why->origin = timer->origin;
+	why->origin = &timer->origin;
 }
 
 static enum hrtimer_restart ctxfd_deadline_fire(struct hrtimer *hrtimer)
@@ -76,7 +76,7 @@ static enum hrtimer_restart ctxfd_deadline_fire(struct hrtimer *hrtimer)
 	 * wait queue lock. The work item runs either way: it unlinks the
 	 * node, or walks its subtree.
 	 */
-	ctxfd_origin_stamp(timer->origin);
+	ctxfd_origin_stamp(&timer->origin);
 	if (!ctxfd_node_err(node) && !READ_ONCE(node->nr_children) &&
 	    !READ_ONCE(node->nr_attached)) {
 		ctxfd_deadline_why(timer, &why);
@@ -208,15 +208,11 @@ int ctxfd_deadline_prepare(struct ctxfd_node *node,
 	}
 
 	timer = kzalloc(sizeof(*timer), CTXFD_GFP);
-	if (timer)
-		timer->origin = ctxfd_origin_new(CTXFD_REASON_DEADLINE,
-						 node->id, CTXFD_GFP);
-	/* The static fallback names no context: refuse instead. */
-	if (!timer || ctxfd_origin_is_static(timer->origin)) {
-		kfree(timer);
+	if (!timer) {
 		ctxfd_msg_put(msg);
 		return -ENOMEM;
 	}
+	ctxfd_origin_init_deadline(&timer->origin, node->id);
 	hrtimer_setup(&timer->timer, ctxfd_deadline_fire, clockid,
 		      HRTIMER_MODE_ABS);
 	INIT_DELAYED_WORK(&timer->work, ctxfd_deadline_work);
@@ -287,7 +283,6 @@ void ctxfd_deadline_free(struct ctxfd_node *node)
 {
 	if (node->timer) {
 		ctxfd_msg_put(node->timer->cause_msg);
-		ctxfd_origin_put(node->timer->origin);
 		kfree(node->timer);
 	}
 }

@@ -128,7 +128,11 @@ static long ctxfd_ioctl_cancel(struct file *file, void __user *uarg,
 	msg = ctxfd_msg_from_user(&args.cause);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	/* The first cancel wins: a later one records nothing. */
+	/*
+	 * The first cancel wins: a later one records nothing. The origin is
+	 * recorded in the node, under the tree lock, by the one canceler
+	 * that finds it active there.
+	 */
 	if (!ctxfd_node_err(node)) {
 		struct ctxfd_why why = {
 			.err = ECANCELED,
@@ -136,12 +140,15 @@ static long ctxfd_ioctl_cancel(struct file *file, void __user *uarg,
 			.msg = msg,
 		};
 
-		why.origin = ctxfd_origin_new((args.flags & CTXFD_CANCEL_REMOTE) ?
-					      CTXFD_REASON_REMOTE :
-					      CTXFD_REASON_CANCEL,
-					      node->id, CTXFD_GFP);
-		ctxfd_cancel(node, &why);
-		ctxfd_origin_put(why.origin);
+		mutex_lock(&node->tree->lock);
+		if (!ctxfd_node_err(node)) {
+			why.origin = ctxfd_origin_here(node,
+						       (args.flags & CTXFD_CANCEL_REMOTE) ?
+						       CTXFD_REASON_REMOTE :
+						       CTXFD_REASON_CANCEL);
+			__ctxfd_cancel(node, &why);
+		}
+		ctxfd_tree_unlock(node->tree);
 	}
 	ctxfd_msg_put(msg);
 	return 0;

@@ -115,7 +115,6 @@ static int __init ctxfd_init(void)
 						 PAGE_SIZE / 25,
 						 CTXFD_NODE_COST));
 
-	ctxfd_origins_init();
 	ctxfd_wq = alloc_workqueue("ctxfd",
 				   WQ_PERCPU | WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0);
 	if (!ctxfd_wq)

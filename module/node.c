@@ -202,8 +202,7 @@ static bool ctxfd_publish(struct ctxfd_node *node, const struct ctxfd_why *why,
 	node->cause_code = why->code ? why->code : why->err;
 	node->cause_msg = via == CTXFD_VIA_SELF ? ctxfd_msg_get(why->msg) :
 		why->msg;
-	node->origin = via == CTXFD_VIA_SELF ? ctxfd_origin_get(why->origin) :
-		why->origin;
+	node->origin = why->origin;
 	node->via = via;
 
 	/* Pairs with smp_load_acquire() in ctxfd_node_err(). */
@@ -480,7 +479,7 @@ void ctxfd_node_link(struct ctxfd_node *node)
 		if (follows)
 			spin_unlock_irq(&parent->wqh.lock);
 		/* The timer never starts: its origin is this one's. */
-		ctxfd_origin_stamp(node->timer->origin);
+		ctxfd_origin_stamp(&node->timer->origin);
 		ctxfd_deadline_why(node->timer, &why);
 		ctxfd_finish(node, &why, CTXFD_VIA_SELF);
 		trace_ctxfd_cancel(node, &why, 1);
@@ -517,12 +516,11 @@ void ctxfd_node_cancel_file_closed(struct ctxfd_node *node)
 	if (--node->cancel_files == 0 && !node->no_cancel_on_close) {
 		if (refcount_read(&node->ref) > 1 && !ctxfd_node_err(node)) {
 			/* Closed by its holder, or by its holder's exit. */
-			why.origin = ctxfd_origin_new((current->flags & PF_EXITING) ?
-						      CTXFD_REASON_EXIT :
-						      CTXFD_REASON_CLOSE,
-						      node->id, CTXFD_GFP);
+			why.origin = ctxfd_origin_here(node,
+						       (current->flags & PF_EXITING) ?
+						       CTXFD_REASON_EXIT :
+						       CTXFD_REASON_CLOSE);
 			__ctxfd_cancel(node, &why);
-			ctxfd_origin_put(why.origin);
 		} else if (!list_empty(&node->sibling)) {
 			ctxfd_unlink(node);
 		}
@@ -566,10 +564,9 @@ static void ctxfd_node_destroy(struct ctxfd_node *node,
 	ctxfd_deadline_free(node);
 	ctxfd_value_free(node);
 	kfree(node->report);
-	if (node->via == CTXFD_VIA_SELF) {
+	if (node->via == CTXFD_VIA_SELF)
 		ctxfd_msg_put(node->cause_msg);
-		ctxfd_origin_put(node->origin);
-	}
+	ctxfd_origin_release(&node->here);
 	ctxfd_user_uncharge(node->user, node->charge);
 	kmem_cache_free(ctxfd_node_cache, node);
 	ctxfd_tree_put(tree);

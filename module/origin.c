@@ -5,105 +5,91 @@
  * Every done context knows why it is done: the reason (CTXFD_REASON_*),
  * the context where the cancellation began, the process that began it
  * (a struct pid, shown in the reader's pid namespace, and its comm) and
- * the CLOCK_BOOTTIME time. All of it lives in one immutable, shared
- * struct ctxfd_origin made where the cancellation begins (so a
- * million-node cancel makes one, like its cause message). The context
- * where it began holds a reference; every other context done by it says
- * how the cancellation reached it (->via: an ancestor, or a merge parent)
- * and borrows the origin from that one, which it keeps alive (struct
- * ctxfd_node, @via): no atomic per node on the cancel walk.
- *
- * Making an origin can fail for want of memory; a cancel never does: it
- * then uses a static origin of the same reason that names no process.
+ * the CLOCK_BOOTTIME time. All of it lives in one struct ctxfd_origin,
+ * immutable once published, inside the object where the cancellation
+ * begins: the node a process cancels (struct ctxfd_node, @here), or the
+ * timer of a deadline (struct ctxfd_timer, @origin). A million-node
+ * cancel has one origin, like its cause message: the other nodes it
+ * reaches point at it and keep its owner alive (struct ctxfd_node,
+ * @via). So a cancellation allocates nothing and cannot fail for want
+ * of memory, and an origin is freed with its owner.
  */
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 
 #include "ctxfd.h"
 
-/* Fallbacks when an origin cannot be allocated: no process, no time. */
-static struct ctxfd_origin ctxfd_origin_static[CTXFD_REASON_MAX + 1];
-
 /**
- * ctxfd_origin_new - record the beginning of a cancellation
- * @reason: CTXFD_REASON_*
- * @id: the context where it begins
- * @gfp: CTXFD_GFP, or GFP_ATOMIC in atomic context
+ * ctxfd_origin_here - record that a process begins a cancellation at
+ *	@node
+ * @node: the node; caller holds its tree lock and has seen it active
+ * @reason: CTXFD_REASON_CANCEL, _REMOTE, _CLOSE or _EXIT
  *
- * The current task is the process that began it, unless @reason is
- * CTXFD_REASON_DEADLINE (a timer: no process).
+ * Fills @node->here with the current task's thread group, its comm and
+ * the time. Written once in @node's life: whoever sees @node active
+ * under the tree lock goes on to make it done before releasing the lock
+ * (the deadline's fast path may do so first, in which case @node->here
+ * stays unused, and is released with @node all the same).
  *
- * Return: an origin with one reference; never NULL.
+ * Return: @node->here, for struct ctxfd_why.
  */
-struct ctxfd_origin *ctxfd_origin_new(unsigned int reason, u64 id, gfp_t gfp)
+struct ctxfd_origin *ctxfd_origin_here(struct ctxfd_node *node,
+				       unsigned int reason)
 {
-	struct ctxfd_origin *o = kmalloc(sizeof(*o), gfp);
+	struct ctxfd_origin *o = &node->here;
 
+	lockdep_assert_held(&node->tree->lock);
+	/* Written once: a second record would change a published one. */
+	if (WARN_ON_ONCE(o->pid))
+		return o;
 	if (WARN_ON_ONCE(reason > CTXFD_REASON_MAX))
 		reason = CTXFD_REASON_CANCEL;
-	if (!o)
-		return &ctxfd_origin_static[reason];
-	refcount_set(&o->ref, 1);
 	o->reason = reason;
-	o->id = id;
+	o->id = node->id;
 	o->time_ns = ktime_get_boottime_ns();
-	if (reason == CTXFD_REASON_DEADLINE) {
-		o->pid = NULL;
-		o->comm[0] = '\0';
-	} else {
-		o->pid = get_pid(task_tgid(current));
-		get_task_comm(o->comm, current->group_leader);
-	}
+	o->pid = get_pid(task_tgid(current));
+	get_task_comm(o->comm, current->group_leader);
 	return o;
 }
 
 /**
- * ctxfd_origin_stamp - set the time of an origin made ahead of its use
- * @o: an origin nobody else sees yet (a deadline's, made with its timer)
+ * ctxfd_origin_init_deadline - prepare the origin of a deadline
+ * @o: the timer's origin, not yet seen by anyone
+ * @id: the node that owns the timer
+ *
+ * A deadline is begun by a timer: no process. ctxfd_origin_stamp() sets
+ * the time when it fires.
+ */
+void ctxfd_origin_init_deadline(struct ctxfd_origin *o, u64 id)
+{
+	o->reason = CTXFD_REASON_DEADLINE;
+	o->id = id;
+	o->pid = NULL;
+	o->comm[0] = '\0';
+	o->time_ns = 0;
+}
+
+/**
+ * ctxfd_origin_stamp - set the time of a deadline's origin as it fires
+ * @o: the origin; nobody else sees it yet (a timer fires once, and a
+ *	node born with its deadline passed never starts its timer)
  */
 void ctxfd_origin_stamp(struct ctxfd_origin *o)
 {
-	if (!ctxfd_origin_is_static(o))
-		o->time_ns = ktime_get_boottime_ns();
+	o->time_ns = ktime_get_boottime_ns();
 }
 
 /**
- * ctxfd_origin_get - take a reference
- * @o: an origin, or NULL
- *
- * Return: @o.
+ * ctxfd_origin_release - drop what an origin holds, with its owner
+ * @o: the origin
  */
-struct ctxfd_origin *ctxfd_origin_get(struct ctxfd_origin *o)
+void ctxfd_origin_release(struct ctxfd_origin *o)
 {
-	if (o && !ctxfd_origin_is_static(o))
-		refcount_inc(&o->ref);
-	return o;
-}
-
-/**
- * ctxfd_origin_put - drop a reference
- * @o: an origin, or NULL
- */
-void ctxfd_origin_put(struct ctxfd_origin *o)
-{
-	if (o && !ctxfd_origin_is_static(o) && refcount_dec_and_test(&o->ref)) {
-		put_pid(o->pid);
-		kfree(o);
-	}
-}
-
-/**
- * ctxfd_origin_is_static - is @o a fallback that holds no reference?
- * @o: an origin
- */
-bool ctxfd_origin_is_static(const struct ctxfd_origin *o)
-{
-	return o >= ctxfd_origin_static &&
-	       o < ctxfd_origin_static + ARRAY_SIZE(ctxfd_origin_static);
+	put_pid(o->pid);
+	o->pid = NULL;
 }
 
 /**
@@ -117,15 +103,4 @@ bool ctxfd_origin_is_static(const struct ctxfd_origin *o)
 pid_t ctxfd_origin_pid(const struct ctxfd_origin *o)
 {
 	return o->pid ? pid_nr_ns(o->pid, task_active_pid_ns(current)) : 0;
-}
-
-/**
- * ctxfd_origins_init - set up the static fallback origins
- */
-void ctxfd_origins_init(void)
-{
-	unsigned int r;
-
-	for (r = 0; r <= CTXFD_REASON_MAX; r++)
-		ctxfd_origin_static[r].reason = r;
 }

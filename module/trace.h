@@ -22,8 +22,8 @@
  * before anything is freed (the parent is pinned by the node), the
  * others from the attachment's work items, which hold a node reference
  * and the struct pid of the attached process until the attachment is
- * freed. The origin of ctxfd_cancel is pinned by the canceler's
- * reference (struct ctxfd_why).
+ * freed. The origin of ctxfd_cancel is pinned by the node where
+ * the cancellation began (struct ctxfd_origin), which the canceler holds.
  *
  * Created once, with CREATE_TRACE_POINTS, in module/main.c.
  */

@@ -410,4 +410,57 @@ TEST_F_TIMEOUT(faults, every_ioctl_fails_cleanly_at_every_allocation, 900)
 	EXPECT_LT(0, total);
 }
 
+/*
+ * A cancellation records its provenance inside the context where it
+ * begins: it allocates nothing, so no fault can cost it its origin. Each
+ * fault point of a plain cancel in turn (the only one it has is the copy
+ * of its arguments): a cancel that succeeds names its process; and the
+ * last close, which copies nothing, takes no fault at all.
+ */
+TEST_F(faults, a_cancel_under_faults_still_names_its_canceler)
+{
+	struct env *e = &self->e;
+	struct ctxfd_info info;
+	int n, c, w, ret, err, done = 0;
+	bool hit;
+
+	for (n = 1; n <= 8; n++) {
+		c = t_child(e->root, 0);
+		ASSERT_LE(0, c);
+		w = t_watch(c, 0);
+		ASSERT_LE(0, w);
+		arm(e, n);
+		ret = t_cancel(c, 0, NULL);
+		err = errno;
+		hit = disarm(e);
+		if (ret == 0) {
+			done++;
+			ASSERT_EQ(0, t_info(w, &info));
+			EXPECT_EQ(CTXFD_REASON_CANCEL, info.reason)
+				TH_LOG("fault %d%s", n, hit ? " (taken)" : "");
+			EXPECT_EQ(getpid(), info.origin_pid)
+				TH_LOG("fault %d%s: the cancel lost its origin",
+				       n, hit ? " (taken)" : "");
+		} else {
+			EXPECT_TRUE(hit && clean_errno(err));
+			EXPECT_EQ(0, t_err(w));
+		}
+		close(w);
+		close(c);
+	}
+	EXPECT_LT(0, done);
+
+	c = t_child(e->root, 0);
+	ASSERT_LE(0, c);
+	w = t_watch(c, 0);
+	ASSERT_LE(0, w);
+	arm(e, 1);
+	close(c);
+	EXPECT_FALSE(disarm(e)) TH_LOG("the last close took a fault");
+	ASSERT_EQ(0, t_info(w, &info));
+	EXPECT_EQ(CTXFD_REASON_CLOSE, info.reason);
+	EXPECT_EQ(getpid(), info.origin_pid);
+	close(w);
+}
+
 TEST_HARNESS_MAIN
