@@ -8,6 +8,10 @@
 # As root, missing packages are installed with apt-get; otherwise the
 # apt-get lines to run are printed and the script exits 2.
 #
+#   check  also the newest Go 1.2x of bookworm-backports (golang-1.2x-go,
+#          beside bookworm's default Go 1.19), for the Go binding's Go 1.20
+#          parts and their tests; adds bookworm-backports to apt's sources
+#          if no source has it.
 #   rt     Debian's PREEMPT_RT 6.1 kernel and headers (linux-image-rt-amd64,
 #          linux-headers-rt-amd64, from bookworm itself).
 #   6.12   the 6.12 kernel that bookworm-backports' linux-image-amd64
@@ -51,10 +55,12 @@ ctxd_build="libcurl4-openssl-dev libjson-c-dev libssl-dev"
 ctxd_run="etcd-server etcd-client iproute2 curl"
 want612=0
 wantnewest=0
+wantgonew=0
 for g in $groups; do
 	case "$g" in
 	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config $bindings $ctxd_build" ;;
 	check|demo)
+		[ "$g" = check ] && wantgonew=1
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
 qemu-system-x86 busybox-static cpio bc kmod file procps valgrind \
 python3-docutils groff-base clang $bindings $ctxd_build $ctxd_run" ;;
@@ -90,6 +96,15 @@ if [ "$want612" = 1 ]; then
 	done
 fi
 
+# check: a Go of 1.20 or later beside bookworm's 1.19 (lib/go/go.mk builds
+# the binding's Go 1.20 parts, context.Cause, and their tests with it);
+# bookworm has none, so it comes from bookworm-backports (golang-1.2x-go,
+# in /usr/lib/go-1.2x: bookworm's go stays the default).
+needgonew=0
+if [ "$wantgonew" = 1 ] && ! ls /usr/lib/go-1.2*/bin/go >/dev/null 2>&1; then
+	needgonew=1
+fi
+
 # newest: the chroot and kernel of tools/newest-kernel/build. As root it
 # also runs when all is there, to look for a newer kernel (a few seconds).
 neednewest=0
@@ -106,7 +121,7 @@ newest() {
 	"$top/tools/newest-kernel/build"
 }
 
-if [ -z "$missing" ] && [ "$need612" = 0 ]; then
+if [ -z "$missing" ] && [ "$need612" = 0 ] && [ "$needgonew" = 0 ]; then
 	[ "$neednewest" = 0 ] && exit 0
 	if [ "$(id -u)" = 0 ]; then
 		newest
@@ -121,9 +136,13 @@ bp_source() {	# is bookworm-backports among apt's sources?
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages; as root, run:" >&2
 	[ -n "$missing" ] && echo "  apt-get install -y --no-install-recommends$missing" >&2
-	if [ "$need612" = 1 ]; then
+	if [ "$need612" = 1 ] || [ "$needgonew" = 1 ]; then
 		bp_source ||
 			echo "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/ctxfd-backports.list && apt-get update" >&2
+	fi
+	[ "$needgonew" = 1 ] &&
+		echo "  apt-get install -y --no-install-recommends \$(apt-cache pkgnames golang-1.2 | grep -E '^golang-1\.2[0-9]-go\$' | sort -V | tail -n 1)" >&2
+	if [ "$need612" = 1 ]; then
 		echo "  v=\$(apt-cache show 'linux-image-amd64/bookworm-backports' | sed -n 's/^Depends: linux-image-\([^ ,]*\).*/\1/p' | head -n 1)" >&2
 		echo "  apt-get install -y --no-install-recommends linux-image-\$v linux-headers-\$v" >&2
 	fi
@@ -137,7 +156,7 @@ apt_install() {
 	apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "$@" >/dev/null
 }
 
-if [ "$need612" = 1 ] && ! bp_source; then
+if { [ "$need612" = 1 ] || [ "$needgonew" = 1 ]; } && ! bp_source; then
 	echo "deps.sh: adding bookworm-backports to apt's sources" >&2
 	echo 'deb http://deb.debian.org/debian bookworm-backports main' \
 		> /etc/apt/sources.list.d/ctxfd-backports.list
@@ -158,6 +177,16 @@ if [ "$need612" = 1 ]; then
 		exit 1 ;;
 	esac
 	apt_install "linux-image-$v" "linux-headers-$v"
+fi
+
+if [ "$needgonew" = 1 ]; then
+	gonew=$(apt-cache pkgnames golang-1.2 | grep -E '^golang-1\.2[0-9]-go$' |
+		sort -V | tail -n 1)
+	if [ -n "$gonew" ]; then
+		apt_install "$gonew"
+	else
+		echo "deps.sh: no golang-1.2x-go in bookworm-backports: the Go binding's Go 1.20 parts (context.Cause) will not be tested" >&2
+	fi
 fi
 
 newest

@@ -11,9 +11,10 @@
 #
 # Debian's Go is 1.19, which has no context.Cause: the package builds the
 # Go 1.20 parts (cause_go120*.go) only with a newer Go. If one is installed
-# (bookworm-backports' golang-1.2x-go, in /usr/lib/go-1.2x), its vet and a
-# second test binary, ctxfd-go-1.2x.test, cover them too: it runs the tests
-# of causes and of Go contexts (GO_NEW= to skip).
+# (bookworm-backports' golang-1.2x-go, in /usr/lib/go-1.2x; tools/deps.sh
+# check installs the newest), its vet and a second test binary,
+# ctxfd-go-1.2x.test, cover them too: it runs the tests of causes and of
+# Go contexts (GO_NEW= to skip).
 
 GO ?= go
 GO_DIR := $(BUILD)/go
