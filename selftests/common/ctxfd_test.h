@@ -548,10 +548,10 @@ static inline bool t_pidfd_exited(int pidfd, int timeout_ms)
 }
 
 /*
- * Fork a process that ignores SIGTERM and waits forever; returns its pid
- * once SIGTERM is ignored, or -1.
+ * Fork a process that waits forever (to be killed), ignoring SIGTERM if
+ * @ignore_term; returns its pid once it is set up, or -1.
  */
-static inline pid_t t_spawn_term_ignorer(void)
+static inline pid_t t_spawn_sleeper(bool ignore_term)
 {
 	int ready[2];
 	pid_t pid;
@@ -560,7 +560,8 @@ static inline pid_t t_spawn_term_ignorer(void)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		signal(SIGTERM, SIG_IGN);
+		if (ignore_term)
+			signal(SIGTERM, SIG_IGN);
 		t_sync_post(ready[1]);
 		for (;;)
 			pause();

@@ -339,7 +339,7 @@ TEST_F(dr, sigkill_never_comes_before_the_grace_period_is_over)
 		pid_t pid;
 
 		ASSERT_LE(0, ctx);
-		pid = t_spawn_term_ignorer();
+		pid = t_spawn_sleeper(true);
 		ASSERT_LT(0, pid);
 		ASSERT_EQ(0, t_attach(ctx, pid, SIGTERM, grace, 0));
 		ASSERT_EQ(0, t_cancel(ctx, 0, NULL));

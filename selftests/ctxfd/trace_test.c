@@ -197,7 +197,7 @@ TEST_F(tr, attach_and_teardown_signal_kill_and_done)
 
 	ASSERT_LE(0, root);
 	id = t_id(root);
-	pid = t_spawn_term_ignorer();
+	pid = t_spawn_sleeper(true);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, t_attach(root, pid, SIGTERM, 50 * MS, 0));
 	EXPECT_EVENT("ctxfd_attach: id=%llu pid=%d sig=%d flags=0x0 grace_ns=%llu",

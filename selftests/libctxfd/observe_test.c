@@ -20,29 +20,6 @@ static uint64_t ctx_id(ctx_t *ctx)
 	return lib_info(ctx, &info) ? 0 : info.id;
 }
 
-/* A child process that waits to be killed; ignores SIGTERM if asked. */
-static pid_t spawn_sleeper(bool ignore_term)
-{
-	int ready[2];
-	pid_t pid;
-
-	if (pipe2(ready, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		if (ignore_term)
-			signal(SIGTERM, SIG_IGN);
-		t_sync_post(ready[1]);
-		for (;;)
-			pause();
-	}
-	if (pid > 0 && !t_sync_wait(ready[0], 10000))
-		pid = -1;
-	close(ready[0]);
-	close(ready[1]);
-	return pid;
-}
-
 /*
  * ctx_kill_on_cancel(), or skip where pidfd_open(2) is missing (valgrind
  * 3.19 does not know it): the sleeper is killed and everything released.
@@ -174,7 +151,7 @@ LIBTEST(WaitDrainedReturnsWhenTheAttachedProcessExits)
 	pid_t pid;
 
 	ASSERT_EQ(0, ctx_with_cancel(ctx_background(), &c, &cancel));
-	pid = spawn_sleeper(false);
+	pid = t_spawn_sleeper(false);
 	ASSERT_LT(0, pid);
 	ATTACH_OR_SKIP(c, cancel, pid, SIGTERM, 0);
 	EXPECT_EQ(0, ctx_teardown_report(c, &td));
@@ -202,7 +179,7 @@ LIBTEST(TeardownReportCountsTheSigkillAfterTheGrace)
 	pid_t pid;
 
 	ASSERT_EQ(0, ctx_with_cancel(ctx_background(), &c, &cancel));
-	pid = spawn_sleeper(true);
+	pid = t_spawn_sleeper(true);
 	ASSERT_LT(0, pid);
 	ATTACH_OR_SKIP(c, cancel, pid, SIGTERM, 100 * CTX_MILLISECOND);
 	EXPECT_EQ(0, ctx_cancel(cancel));
