@@ -26,14 +26,16 @@ debug-kernel:
 
 # On the debug kernel (KASAN, lockdep, kmemleak: creating contexts is
 # ~50 times slower than on 6.1 under TCG), the 100 000-node scale tests
-# run with 5 000 nodes (scale_test took 267 s with 20 000), the race
-# loops with a fifth of their rounds and the stress programs at a
+# run with 5 000 nodes (scale_test took 267 s with 20 000), and so do
+# the 100 000-wide and -deep trees of deadline_test and value_test (265 s
+# and more at full size), the race loops with a tenth of their rounds
+# (attach_race_test: 155 s at a fifth) and the stress programs at a
 # twentieth, so that the lane fits CI's time; the other lanes run them in
 # full. .ci/run leaves the system-sized stress programs (million,
 # workload) and limits_test out of this lane.
 check-debug: debug-kernel
 	CTXFD_SCALE_N=$${CTXFD_SCALE_N:-5000} \
-	CTXFD_RACE_ROUNDS=$${CTXFD_RACE_ROUNDS:-20} \
+	CTXFD_RACE_ROUNDS=$${CTXFD_RACE_ROUNDS:-10} \
 	CTXFD_STRESS_SCALE=$${CTXFD_STRESS_SCALE:-0.05} \
 	CTXFD_VM_WRAP=$(TOP)/tools/debug-kernel/kmemleak-wrap KERNEL=debug tools/check
 

@@ -894,6 +894,36 @@ static inline pid_t t_ppid(pid_t pid)
 #endif /* CTXFD_TEST_PROC_H */
 
 /*
+ * Sizes from the environment, so that a slow lane (the debug kernel:
+ * KASAN, lockdep and kmemleak make every context ~50 times dearer) runs
+ * the same tests, smaller:
+ *
+ *   CTXFD_RACE_ROUNDS   a percentage of every race loop's rounds
+ *                       (default 100; never fewer than one round)
+ *   CTXFD_SCALE_N       the node count of the large trees and chains
+ *                       (default 100 000; at least 4)
+ */
+static inline int t_race_rounds(int base)
+{
+	const char *s = getenv("CTXFD_RACE_ROUNDS");
+	long pct = s && *s ? strtol(s, NULL, 10) : 100;
+
+	if (pct <= 0)
+		pct = 100;
+	return base * pct / 100 > 0 ? (int)(base * pct / 100) : 1;
+}
+
+#define T_SCALE_N_DEFAULT	100000
+
+static inline int t_scale_n(void)
+{
+	const char *s = getenv("CTXFD_SCALE_N");
+	long n = s && *s ? strtol(s, NULL, 10) : 0;
+
+	return n >= 4 && n <= 10000000 ? (int)n : T_SCALE_N_DEFAULT;
+}
+
+/*
  * Helpers for the stress group (selftests/stress/): seeds and scale from
  * the environment, and the per-user charges of debugfs ctxfd/users.
  *

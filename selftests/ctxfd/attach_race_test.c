@@ -35,16 +35,6 @@
 #define ROUNDS_EXIT	1000
 #define ROUNDS_CANCEL	1000
 
-static int rounds(int base)
-{
-	const char *s = getenv("CTXFD_RACE_ROUNDS");
-	int pct = s ? atoi(s) : 100;
-
-	if (pct <= 0)
-		pct = 100;
-	return base * pct / 100 > 0 ? base * pct / 100 : 1;
-}
-
 /*
  * A child that sleeps until signalled, on the other CPU: it dies there
  * while the teardown work and the ioctl share the first.
@@ -110,7 +100,7 @@ static int interrupt_storm(bool on)
  */
 TEST_F_TIMEOUT(ar, attach_to_done_context_while_its_teardown_runs, 600)
 {
-	int n = rounds(ROUNDS_DONE), i, failed = 0;
+	int n = t_race_rounds(ROUNDS_DONE), i, failed = 0;
 
 	ASSERT_LE(0, t_pin_cpu(0));
 	ASSERT_EQ(0, t_cancel(self->root, 0, NULL));
@@ -142,7 +132,7 @@ TEST_F_TIMEOUT(ar, attach_to_done_context_while_its_teardown_runs, 600)
  */
 TEST_F_TIMEOUT(ar, attach_racing_the_process_exit_leaves_nothing_attached, 600)
 {
-	int n = rounds(ROUNDS_EXIT), i, bad = 0;
+	int n = t_race_rounds(ROUNDS_EXIT), i, bad = 0;
 	int active = t_child(self->root, 0);
 	int done = t_child(self->root, 0);
 
@@ -196,7 +186,7 @@ static void *cancel_thread(void *arg)
  */
 TEST_F_TIMEOUT(ar, attach_racing_cancel_signals_exactly_once, 600)
 {
-	int n = rounds(ROUNDS_CANCEL), i, bad = 0;
+	int n = t_race_rounds(ROUNDS_CANCEL), i, bad = 0;
 
 	ASSERT_LE(0, t_pin_cpu(0));
 	for (i = 0; i < n; i++) {
@@ -233,7 +223,7 @@ TEST_F_TIMEOUT(ar, attach_racing_cancel_signals_exactly_once, 600)
  */
 TEST_F_TIMEOUT(ar, attach_racing_a_deadline_signals_exactly_once, 600)
 {
-	int n = rounds(ROUNDS_CANCEL), i, bad = 0, refused = 0;
+	int n = t_race_rounds(ROUNDS_CANCEL), i, bad = 0, refused = 0;
 
 	ASSERT_LE(0, t_pin_cpu(0));
 	for (i = 0; i < n; i++) {

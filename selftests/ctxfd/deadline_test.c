@@ -334,11 +334,11 @@ TEST_F(deadline, close_before_expiry_cancels_and_timer_changes_nothing)
 }
 
 /* 1 ms deadlines against a cancel at varying offsets. */
-TEST_F_TIMEOUT(deadline, one_ms_deadline_racing_cancel_1000_rounds, 300)
+TEST_F_TIMEOUT(deadline, one_ms_deadline_racing_cancel, 300)
 {
-	int i, fired = 0, canceled = 0;
+	int i, fired = 0, canceled = 0, n = t_race_rounds(1000);
 
-	for (i = 0; i < 1000; i++) {
+	for (i = 0; i < n; i++) {
 		struct ctxfd_info info;
 		int c = child_deadline(self->root, CTXFD_CREATE_TIMEOUT, MS,
 				       CLOCK_MONOTONIC, 1, "t");
@@ -375,9 +375,9 @@ TEST_F_TIMEOUT(deadline, one_ms_deadline_racing_cancel_1000_rounds, 300)
 TEST_F_TIMEOUT(deadline, cancel_walk_racing_the_parents_deadline_gives_one_cause,
 	       300)
 {
-	int i, j, fired = 0, canceled = 0;
+	int i, j, fired = 0, canceled = 0, n = t_race_rounds(1000);
 
-	for (i = 0; i < 1000; i++) {
+	for (i = 0; i < n; i++) {
 		struct ctxfd_info pi, ci;
 		int p = child_deadline(self->root, CTXFD_CREATE_TIMEOUT, MS,
 				       CLOCK_MONOTONIC, 1, "t");
@@ -457,9 +457,9 @@ static void *make_kids(void *arg)
 TEST_F_TIMEOUT(deadline, children_made_as_the_deadline_fires_are_done_with_it,
 	       300)
 {
-	int i, j, made = 0, none = 0;
+	int i, j, made = 0, none = 0, n = t_race_rounds(1000);
 
-	for (i = 0; i < 1000; i++) {
+	for (i = 0; i < n; i++) {
 		struct kid_maker k = { .parent = child_deadline(self->root,
 					CTXFD_CREATE_TIMEOUT, MS,
 					CLOCK_MONOTONIC, 5, "dl") };
@@ -491,17 +491,17 @@ TEST_F_TIMEOUT(deadline, children_made_as_the_deadline_fires_are_done_with_it,
 		ASSERT_TRUE(t_wait_nr_children(k.parent, 0, 10000));
 		close(k.parent);
 	}
-	TH_LOG("%d children made; in %d of 1000 rounds none before the parent was seen done",
-	       made, none);
+	TH_LOG("%d children made; in %d of %d rounds none before the parent was seen done",
+	       made, none, n);
 	EXPECT_TRUE(t_wait_nr_children(self->root, 0, 10000));
 }
 
 /* 1 ms deadlines against the release of the last fd (timer vs free). */
-TEST_F_TIMEOUT(deadline, one_ms_deadline_racing_close_1000_rounds, 300)
+TEST_F_TIMEOUT(deadline, one_ms_deadline_racing_close, 300)
 {
-	int i;
+	int i, n = t_race_rounds(1000);
 
-	for (i = 0; i < 1000; i++) {
+	for (i = 0; i < n; i++) {
 		int c = t_child_timeout(self->root, MS);
 		__u64 spin_until = t_now_ns(CLOCK_MONOTONIC) + (i % 20) * 100000;
 
@@ -600,14 +600,14 @@ TEST_F(deadline, deadline_fires_when_only_a_receiver_holds_the_fd)
 }
 
 /*
- * A timer whose node has 100 000 children finishes them all, from process
- * context (the harness fails the run on soft lockups or RCU stalls). The
+ * A timer whose node has 100 000 children (CTXFD_SCALE_N) finishes them
+ * all, from process context (the harness fails the run on soft lockups or RCU stalls). The
  * deadline is sized from a measured creation rate, so that it fires after
  * the whole subtree exists.
  */
-TEST_F_TIMEOUT(deadline, timer_cancels_its_100000_wide_subtree, 600)
+TEST_F_TIMEOUT(deadline, timer_cancels_its_whole_wide_subtree, 600)
 {
-	const int n = 100000, probe = 2000;
+	const int n = t_scale_n(), probe = n / 50 > 2 ? n / 50 : 2;
 	int *fds = calloc(n, sizeof(int));
 	__u64 start, per_child, deadline, done_ns;
 	struct ctxfd_info info;
@@ -651,8 +651,8 @@ TEST_F_TIMEOUT(deadline, timer_cancels_its_100000_wide_subtree, 600)
 		ASSERT_EQ(4, info.cause_code);
 	}
 	EXPECT_EQ(0, t_nr_children(p));
-	TH_LOG("100000-wide subtree: deadline to parent done %.1f ms",
-	       (done_ns - deadline) / 1e6);
+	TH_LOG("%d-wide subtree: deadline to parent done %.1f ms",
+	       n, (done_ns - deadline) / 1e6);
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	close(p);

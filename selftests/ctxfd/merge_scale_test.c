@@ -20,7 +20,7 @@
  * and trees of N / 10 = 10 000; the fan-in's 64 trees shrink with the
  * square of the fraction, see fanin_len()), round counts
  * CTXFD_RACE_ROUNDS (a percentage), so that the debug kernel's lane runs
- * a fifth of the chains, a 25th of the fan-in and a fifth of the rounds.
+ * a fifth of the chains, a 25th of the fan-in and a tenth of the rounds.
  */
 #include "kselftest_harness.h"
 #include "ctxfd_test.h"
@@ -32,10 +32,8 @@
 
 static int scale_len(void)
 {
-	const char *s = getenv("CTXFD_SCALE_N");
-	int n = s ? atoi(s) : 0;
+	int n = t_scale_n() / 10;
 
-	n = n >= 40 ? n / 10 : 10000;
 	return n < 10000 ? n : 10000;
 }
 
@@ -51,16 +49,6 @@ static int fanin_len(void)
 
 	n = n * n / 10000;
 	return n >= 10 ? (int)n : 10;
-}
-
-static int rounds(int base)
-{
-	const char *s = getenv("CTXFD_RACE_ROUNDS");
-	int pct = s ? atoi(s) : 100;
-
-	if (pct <= 0)
-		pct = 100;
-	return base * pct / 100 > 0 ? base * pct / 100 : 1;
 }
 
 static double ms_since(__u64 start)
@@ -477,7 +465,7 @@ static void expect_no_charge_left(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(mrace, release_while_parents_are_canceled, 600)
 {
-	int n = rounds(ROUNDS_RACE), r;
+	int n = t_race_rounds(ROUNDS_RACE), r;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 
 	for (r = 0; r < n; r++) {
@@ -506,7 +494,7 @@ TEST_F_TIMEOUT(mrace, release_while_parents_are_canceled, 600)
 
 TEST_F_TIMEOUT(mrace, created_while_parents_are_canceled_is_done_once_both_returned, 600)
 {
-	int n = rounds(ROUNDS_RACE), r, born_done = 0;
+	int n = t_race_rounds(ROUNDS_RACE), r, born_done = 0;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 
 	for (r = 0; r < n; r++) {
@@ -542,7 +530,7 @@ TEST_F_TIMEOUT(mrace, created_while_parents_are_canceled_is_done_once_both_retur
 
 TEST_F_TIMEOUT(mrace, chained_merges_released_while_the_bottom_is_canceled, 600)
 {
-	int n = rounds(ROUNDS_RACE / 4), r, i;
+	int n = t_race_rounds(ROUNDS_RACE / 4), r, i;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 
 	for (r = 0; r < n; r++) {

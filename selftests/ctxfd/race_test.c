@@ -36,16 +36,6 @@
 #define ROUND_MS	30000	/* how long the main thread waits for a round */
 #define SPIN_MAX	2048	/* random delay, in busy-loop iterations */
 
-static int rounds(int base)
-{
-	const char *s = getenv("CTXFD_RACE_ROUNDS");
-	int pct = s ? atoi(s) : 100;
-
-	if (pct <= 0)
-		pct = 100;
-	return base * pct / 100 > 0 ? base * pct / 100 : 1;
-}
-
 static void spin(unsigned int n)
 {
 	volatile unsigned int i;
@@ -260,7 +250,7 @@ static void lost_wakeup_loop(struct __test_metadata *_metadata,
 {
 	void (*fn[])(struct duo *) = { round_poll, round_epoll, round_read };
 	const char *names[] = { "poll", "epoll_wait", "read" };
-	int n = rounds(ROUNDS_WAKEUP), i, raced = 0, epfd = -1;
+	int n = t_race_rounds(ROUNDS_WAKEUP), i, raced = 0, epfd = -1;
 	struct duo *d = &self->duo;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC), t_done;
 
@@ -352,7 +342,7 @@ static void round_cancel_child(struct duo *d)
 
 TEST_F_TIMEOUT(race, parent_and_child_cancel_give_child_one_whole_cause, 300)
 {
-	int n = rounds(ROUNDS_OTHER), i, by_parent = 0, by_child = 0;
+	int n = t_race_rounds(ROUNDS_OTHER), i, by_parent = 0, by_child = 0;
 	struct duo *d = &self->duo;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 
@@ -437,7 +427,7 @@ static void round_create_kids(struct duo *d)
 
 TEST_F_TIMEOUT(race, children_created_during_parent_cancel_are_all_done, 300)
 {
-	int n = rounds(ROUNDS_OTHER), i, j, max = 64, total = 0, early = 0;
+	int n = t_race_rounds(ROUNDS_OTHER), i, j, max = 64, total = 0, early = 0;
 	struct duo *d = &self->duo;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 	int *kids = calloc((size_t)max, sizeof(int));
@@ -526,7 +516,7 @@ static void round_close_both(struct duo *d)
 TEST_F_TIMEOUT(race, close_of_cancel_fd_and_cancel_through_dup_both_succeed,
 	       300)
 {
-	int n = rounds(ROUNDS_OTHER), i;
+	int n = t_race_rounds(ROUNDS_OTHER), i;
 	struct duo *d = &self->duo;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 
@@ -576,7 +566,7 @@ TEST_F_TIMEOUT(race, close_of_cancel_fd_and_cancel_through_dup_both_succeed,
 TEST_F_TIMEOUT(race, last_close_racing_cancel_through_dup_leaves_context_done,
 	       300)
 {
-	int n = rounds(ROUNDS_OTHER), i, won = 0, lost = 0;
+	int n = t_race_rounds(ROUNDS_OTHER), i, won = 0, lost = 0;
 	struct duo *d = &self->duo;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 
@@ -679,7 +669,7 @@ static void *churn_thread(void *arg)
 TEST_F_TIMEOUT(race, two_threads_creating_and_canceling_children_leave_none,
 	       300)
 {
-	int n = rounds(ROUNDS_OTHER) * 2;
+	int n = t_race_rounds(ROUNDS_OTHER) * 2;
 	pthread_barrier_t go;
 	struct churner ch = { .root = self->root, .iters = n, .go = &go };
 	__u64 start;
@@ -721,7 +711,7 @@ static void round_close_kids(struct duo *d)
 
 TEST_F_TIMEOUT(race, child_last_close_racing_parent_cancel_walk_is_clean, 300)
 {
-	int n = rounds(ROUNDS_WALK), i, j, kids_n = 8;
+	int n = t_race_rounds(ROUNDS_WALK), i, j, kids_n = 8;
 	struct duo *d = &self->duo;
 	__u64 start = t_now_ns(CLOCK_MONOTONIC);
 	int kids[8], grand[8];

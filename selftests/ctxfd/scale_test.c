@@ -11,16 +11,6 @@
 #include "kselftest_harness.h"
 #include "ctxfd_test.h"
 
-#define SCALE_N_DEFAULT	100000
-
-static int scale_n(void)
-{
-	const char *s = getenv("CTXFD_SCALE_N");
-	int n = s ? atoi(s) : 0;
-
-	return n >= 4 ? n : SCALE_N_DEFAULT;
-}
-
 static double ms_since(__u64 start)
 {
 	return (double)(t_now_ns(CLOCK_MONOTONIC) - start) / 1e6;
@@ -38,7 +28,7 @@ FIXTURE_SETUP(scale)
 	long long depth, nodes;
 
 	self->dev = ctxfd_dev_or_skip();
-	self->n = scale_n();
+	self->n = t_scale_n();
 	if (!t_raise_nofile((rlim_t)self->n + 1024))
 		CTXFD_SKIP("cannot raise RLIMIT_NOFILE to %d", self->n + 1024);
 	depth = t_param_get("max_depth");
