@@ -30,9 +30,10 @@ debug-kernel:
 # the 100 000-wide and -deep trees of deadline_test and value_test (265 s
 # and more at full size), the race loops with a tenth of their rounds
 # (attach_race_test: 155 s at a fifth) and the stress programs at a
-# twentieth, so that the lane fits CI's time; the other lanes run them in
-# full. .ci/run leaves the system-sized stress programs (million,
-# workload) and limits_test out of this lane.
+# twentieth, so that the lane fits CI's time; make check on the other
+# kernels runs them in full (.ci/run sizes its lanes: see its header).
+# .ci/run leaves the system-sized stress programs (million, workload) and
+# the accounting ones (limits_test, members_test) out of this lane.
 check-debug: debug-kernel
 	CTXFD_SCALE_N=$${CTXFD_SCALE_N:-5000} \
 	CTXFD_RACE_ROUNDS=$${CTXFD_RACE_ROUNDS:-10} \
