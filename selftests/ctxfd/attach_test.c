@@ -1797,8 +1797,9 @@ TEST_F(att, descendants_of_dying_parents_are_all_signalled)
 }
 
 /*
- * The same behind 1 000 other processes, three rounds (one under
- * CTXFD_RACE_ROUNDS below 34: a round takes 40 s on the debug kernel).
+ * The same behind 1 000 other processes, three rounds, scaled by
+ * CTXFD_RACE_ROUNDS (one round below 67%: a round takes 40 s on the
+ * debug kernel).
  */
 TEST_F_TIMEOUT(att, descendants_far_down_the_task_list_are_all_signalled, 180)
 {

@@ -601,9 +601,9 @@ TEST_F(deadline, deadline_fires_when_only_a_receiver_holds_the_fd)
 
 /*
  * A timer whose node has 100 000 children (CTXFD_SCALE_N) finishes them
- * all, from process context (the harness fails the run on soft lockups or RCU stalls). The
- * deadline is sized from a measured creation rate, so that it fires after
- * the whole subtree exists.
+ * all, from process context (the harness fails the run on soft lockups or
+ * RCU stalls). The deadline is sized from a measured creation rate, so
+ * that it fires after the whole subtree exists.
  */
 TEST_F_TIMEOUT(deadline, timer_cancels_its_whole_wide_subtree, 600)
 {

@@ -34,7 +34,7 @@ static int scale_len(void)
 {
 	int n = t_scale_n() / 10;
 
-	return n < 10000 ? n : 10000;
+	return n < 10 ? 10 : n < 10000 ? n : 10000;
 }
 
 /*
