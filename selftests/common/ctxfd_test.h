@@ -901,7 +901,8 @@ static inline pid_t t_ppid(pid_t pid)
  *   CTXFD_RACE_ROUNDS   a percentage of every race loop's rounds
  *                       (default 100; never fewer than one round)
  *   CTXFD_SCALE_N       the node count of the large trees and chains
- *                       (default 100 000; at least 4)
+ *                       (default 100 000; a value outside 4 to
+ *                       10 000 000 gives the default)
  */
 static inline int t_race_rounds(int base)
 {
