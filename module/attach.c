@@ -27,14 +27,27 @@
  *  2. armed (on the node's list): the tree lock; whoever takes it off the
  *     list under that lock owns it from then on;
  *  3. the fire path (ctxfd_attach_fire(), then fire_work and kill_work),
- *     once queued: nobody else touches it, not even the ioctl that
- *     queued it for a done context; it frees it;
+ *     once queued or chained behind another (below): nobody else touches
+ *     it, not even the ioctl that queued it for a done context; it
+ *     frees it;
  *  4. or the exit path (exit_work), when the process exited while armed;
  *     it frees it.
  *
  * The exit work is queued at most once: whoever queues it takes the wait
  * entry off the pidfd queue first, under that queue's lock. The fire path
  * takes the entry off and waits for the exit work before it frees.
+ *
+ * Order: a node's attachments fire one after the other, in the order
+ * they were made. ctxfd_attach_fire() chains them (@fire_next) and queues
+ * the first; each fire_work queues the next once its own signals are
+ * sent. One made on a done node queues up behind the node's last
+ * (node->fire_tail) if that one has not passed on yet. Users rely on it:
+ * "SIGTERM, then SIGCONT" attached to one stopped process must not
+ * become SIGCONT then SIGTERM, or a process that stops again when
+ * continued (a background job rereading the terminal) would stop with
+ * SIGTERM pending, never to act on it. Work items on two CPUs (or two
+ * kworkers of one, the queue being CPU_INTENSIVE) would run in any
+ * order.
  */
 #include <linux/cred.h>
 #include <linux/err.h>
@@ -71,6 +84,9 @@ enum ctxfd_attach_state {
  * @exit_wait: on @pid->wait_pidfd until the thread group exits.
  * @exit_work: detaches on exit, in process context.
  * @fire_work: sends @signal, in process context.
+ * @fire_next: the node's next attachment to fire, once this one has
+ *	signalled; NULL for the last. Under @node->wqh.lock once the
+ *	attachment is the node's fire_tail.
  * @kill_work: freezes and kills after the grace period.
  * @signal: immutable.
  * @grace_ns: nanoseconds between @signal and SIGKILL, 0 for none;
@@ -95,6 +111,7 @@ struct ctxfd_attachment {
 	struct wait_queue_entry exit_wait;
 	struct work_struct exit_work;
 	struct work_struct fire_work;
+	struct ctxfd_attachment *fire_next;
 	struct delayed_work kill_work;
 	int signal;
 	u64 grace_ns;
@@ -276,7 +293,29 @@ static void ctxfd_attach_kill_work(struct work_struct *work)
 		ctxfd_attach_release(att);
 }
 
-/* Signal (or kill), then hand the attachment over to kill_work. */
+/*
+ * @att's signals are out: the node's next attachment may fire. Until
+ * then, the node's fire_tail may be @att, which keeps @att alive: only
+ * kill_work, queued after this, frees it.
+ */
+static void ctxfd_attach_pass_on(struct ctxfd_attachment *att)
+{
+	struct ctxfd_node *node = att->node;
+	struct ctxfd_attachment *next;
+
+	spin_lock_irq(&node->wqh.lock);
+	next = att->fire_next;
+	if (node->fire_tail == att)
+		node->fire_tail = NULL;
+	spin_unlock_irq(&node->wqh.lock);
+	if (next)
+		queue_work(ctxfd_wq, &next->fire_work);
+}
+
+/*
+ * Signal (or kill), start the node's next attachment, then hand this one
+ * over to kill_work.
+ */
 static void ctxfd_attach_fire_work(struct work_struct *work)
 {
 	struct ctxfd_attachment *att = container_of(work,
@@ -302,6 +341,7 @@ static void ctxfd_attach_fire_work(struct work_struct *work)
 		}
 	}
 	att->poll = CTXFD_GRACE_POLL_MIN;
+	ctxfd_attach_pass_on(att);
 	/* Last: kill_work may end the attachment at once. */
 	queue_delayed_work(ctxfd_wq, &att->kill_work, 0);
 }
@@ -335,11 +375,34 @@ static void ctxfd_attach_exit_work(struct work_struct *work)
 		ctxfd_members_kick(att->members);
 }
 
-/* Start the teardown of @att; caller holds the tree lock. */
-static void __ctxfd_attach_start(struct ctxfd_attachment *att)
+/*
+ * Hand @att to the fire path; caller holds the tree lock. Its fire_work
+ * is queued by the caller, or by the attachment before it.
+ */
+static void __ctxfd_attach_take(struct ctxfd_attachment *att)
 {
 	att->state = CTXFD_ATTACH_FIRING;
-	queue_work(ctxfd_wq, &att->fire_work);
+	att->fire_next = NULL;
+}
+
+/*
+ * Start the teardown of @att, made on a done node, after the node's
+ * attachments that have not signalled yet. Caller holds the tree lock
+ * and @att->node->wqh.lock, and touches @att no more: once queued, or
+ * once the node's fire_tail can queue it, the fire work may free it.
+ */
+static void __ctxfd_attach_start(struct ctxfd_attachment *att)
+{
+	struct ctxfd_node *node = att->node;
+	struct ctxfd_attachment *tail = node->fire_tail;
+
+	lockdep_assert_held(&node->wqh.lock);
+	__ctxfd_attach_take(att);
+	node->fire_tail = att;
+	if (tail)
+		tail->fire_next = att;
+	else
+		queue_work(ctxfd_wq, &att->fire_work);
 }
 
 /**
@@ -353,17 +416,28 @@ static void __ctxfd_attach_start(struct ctxfd_attachment *att)
  */
 void ctxfd_attach_fire(struct ctxfd_node *node)
 {
-	struct ctxfd_attachment *att, *tmp;
+	struct ctxfd_attachment *att, *tmp, *first = NULL, *prev = NULL;
 
 	lockdep_assert_held(&node->tree->lock);
 	/* Counts @node->attachments, in the node's hot cachelines. */
 	if (!node->nr_attached)
 		return;
+	/* In attach order, one after the other (see the top of the file). */
 	list_for_each_entry_safe(att, tmp, &node->attachments, entry) {
 		list_del_init(&att->entry);
-		__ctxfd_attach_start(att);
+		__ctxfd_attach_take(att);
+		if (prev)
+			prev->fire_next = att;
+		else
+			first = att;
+		prev = att;
 	}
 	WRITE_ONCE(node->nr_attached, 0);
+	/* The node was active: nothing fired before, no fire_tail. */
+	spin_lock_irq(&node->wqh.lock);
+	node->fire_tail = prev;
+	spin_unlock_irq(&node->wqh.lock);
+	queue_work(ctxfd_wq, &first->fire_work);
 }
 
 /* Resolve args->pid in the caller's namespace; check args->pidfd. */
@@ -519,12 +593,12 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 	/* Against the deadline's fast path: ctxfd_node_finish_leaf(). */
 	spin_lock_irq(&node->wqh.lock);
 	if (node->err) {
-		spin_unlock_irq(&node->wqh.lock);
 		/*
 		 * The fire work owns @att from here on and may free it (and
 		 * drop @pid) before we return: touch neither again.
 		 */
 		__ctxfd_attach_start(att);
+		spin_unlock_irq(&node->wqh.lock);
 	} else {
 		att->state = CTXFD_ATTACH_ARMED;
 		list_add_tail(&att->entry, &node->attachments);

@@ -102,8 +102,9 @@
  *     publishes it under the tree lock, either
  *  2. armed, on its node's ->attachments: owned by the tree lock; or
  *  3. handed straight to the fire path for a node already done. Queueing
- *     the fire work is the ioctl's last touch: the work may free it
- *     before the ioctl returns.
+ *     the fire work, or chaining it behind the node's @fire_tail, is the
+ *     ioctl's last touch: the work may free it before the ioctl
+ *     returns.
  *  4. Whoever takes it off ->attachments under the tree lock owns it from
  *     then on: the fire path (the node is done: fire_work, then
  *     kill_work after a grace period) or the exit path (exit_work: the
@@ -389,6 +390,11 @@ static inline bool ctxfd_kind_pends_parent(u8 kind)
  *	EPOLLPRI).
  * @report: teardown report (report.c), made by the first attachment;
  *	freed with the node.
+ * @fire_tail: once done, the last of the node's attachments taken by the
+ *	fire path whose signals are not out yet, NULL if none: a later
+ *	attachment fires after it (attach.c: attachments fire in the
+ *	order they were made). Under @wqh.lock; the attachment it names
+ *	stays alive until it has cleared it.
  * @here: the origin of a cancellation a process begins at this node
  *	(cancel, remote cancel, close, exit): written once, under
  *	@tree->lock, by the canceler that finds the node active
@@ -432,6 +438,7 @@ struct ctxfd_node {
 	unsigned int charge;
 	struct ctxfd_merged *merge;
 	struct ctxfd_report *report;
+	struct ctxfd_attachment *fire_tail;
 	struct ctxfd_origin here;
 };
 

@@ -566,6 +566,93 @@ TEST_F(att, same_process_attached_twice_is_signalled_by_each)
 	close(b);
 }
 
+/*
+ * A process that stops again whenever it is continued, as a background
+ * job that rereads the terminal does (SIGTTIN). Stopped, a SIGTERM only
+ * waits: it acts when a SIGCONT comes after it. Its pid, once stopped.
+ */
+static pid_t spawn_restopper(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		child_init();
+		for (;;)
+			raise(SIGSTOP);
+	}
+	if (pid < 0 || waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st))
+		return -1;
+	return pid;
+}
+
+/*
+ * Did @pid exit within @ms? Otherwise kill it. Its status, 128 + the
+ * signal, or -1 if it had to be killed.
+ */
+static int exit_within(pid_t pid, int ms)
+{
+	struct pollfd pfd = { .fd = t_pidfd_open(pid), .events = POLLIN };
+	int ret;
+
+	ret = pfd.fd >= 0 ? poll(&pfd, 1, ms) : -1;
+	if (pfd.fd >= 0)
+		close(pfd.fd);
+	if (ret != 1) {
+		kill(pid, SIGKILL);
+		t_wait_status(pid);
+		return -1;
+	}
+	return t_wait_status(pid);
+}
+
+/*
+ * "SIGTERM, then SIGCONT" (ctxrun(1)'s teardown, timeout(1)'s) only
+ * works in that order: a SIGCONT first lets the process stop again, and
+ * the SIGTERM then waits for good. A context's attachments fire in the
+ * order they were made, whether the context was active when they were
+ * made or done already (then after those not yet fired).
+ */
+TEST_F(att, attachments_fire_in_the_order_they_were_made)
+{
+	static const char * const how[] = {
+		"canceled", "done already", "at a deadline"
+	};
+	int rounds = t_race_rounds(300), i, stuck[3] = { 0, 0, 0 };
+
+	for (i = 0; i < rounds; i++) {
+		int way = i % 3, ctx, st;
+		pid_t pid = spawn_restopper();
+
+		ASSERT_LT(0, pid);
+		ctx = way == 2 ? t_child_timeout(self->root, 20 * MS) :
+				 t_child(self->root, 0);
+		ASSERT_LE(0, ctx);
+		if (way == 1)
+			ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
+		ASSERT_EQ(0, t_attach(ctx, pid, SIGTERM, 0, 0));
+		ASSERT_EQ(0, t_attach(ctx, pid, SIGCONT, 0, 0));
+		if (way == 0)
+			ASSERT_EQ(0, t_cancel(ctx, 0, NULL));
+		st = exit_within(pid, 5000);
+		if (st < 0)
+			stuck[way]++;
+		else
+			EXPECT_EQ(128 + SIGTERM, st);
+		close(ctx);
+	}
+	for (i = 0; i < 3; i++) {
+		const char *way = how[i];
+		int n = stuck[i], of = (rounds + 2 - i) / 3;
+
+		EXPECT_EQ(0, n) {
+			TH_LOG("%s: %d of %d stayed stopped with SIGTERM pending",
+			       way, n, of);
+		}
+	}
+	TH_LOG("%d rounds", rounds);
+}
+
 /* ---- which processes: DESCENDANTS and DESCENDANTS_ONLY ---- */
 
 TEST_F(att, descendants_flag_signals_children_and_grandchildren)
