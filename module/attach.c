@@ -38,16 +38,17 @@
  * takes the entry off and waits for the exit work before it frees.
  *
  * Order: a node's attachments fire one after the other, in the order
- * they were made. ctxfd_attach_fire() chains them (@fire_next) and queues
- * the first; each fire_work queues the next once its own signals are
- * sent. One made on a done node queues up behind the node's last
- * (node->fire_tail) if that one has not passed on yet. Users rely on it:
- * "SIGTERM, then SIGCONT" attached to one stopped process must not
- * become SIGCONT then SIGTERM, or a process that stops again when
- * continued (a background job rereading the terminal) would stop with
- * SIGTERM pending, never to act on it. Work items on two CPUs (or two
- * kworkers of one, the queue being CPU_INTENSIVE) would run in any
- * order.
+ * they were made. __ctxfd_attach_start() queues an attachment's fire_work
+ * only if none of the node's is still to signal; otherwise it chains it
+ * (@fire_next) behind the last of them (node->fire_tail), whose
+ * fire_work queues it once its own signals are sent. That holds for
+ * the node's armed attachments when it becomes done, and for one made
+ * on a node already done. Users rely on it: "SIGTERM, then SIGCONT"
+ * attached to one stopped process must not become SIGCONT then SIGTERM,
+ * or a process that stops again when continued (a background job
+ * rereading the terminal) would stop with SIGTERM pending, never to act
+ * on it. Work items on two CPUs (or two kworkers of one, the queue being
+ * CPU_INTENSIVE) would run in any order.
  */
 #include <linux/cred.h>
 #include <linux/err.h>
@@ -85,8 +86,8 @@ enum ctxfd_attach_state {
  * @exit_work: detaches on exit, in process context.
  * @fire_work: sends @signal, in process context.
  * @fire_next: the node's next attachment to fire, once this one has
- *	signalled; NULL for the last. Under @node->wqh.lock once the
- *	attachment is the node's fire_tail.
+ *	signalled; NULL (from kzalloc) for the last. Under
+ *	@node->wqh.lock.
  * @kill_work: freezes and kills after the grace period.
  * @signal: immutable.
  * @grace_ns: nanoseconds between @signal and SIGKILL, 0 for none;
@@ -376,20 +377,10 @@ static void ctxfd_attach_exit_work(struct work_struct *work)
 }
 
 /*
- * Hand @att to the fire path; caller holds the tree lock. Its fire_work
- * is queued by the caller, or by the attachment before it.
- */
-static void __ctxfd_attach_take(struct ctxfd_attachment *att)
-{
-	att->state = CTXFD_ATTACH_FIRING;
-	att->fire_next = NULL;
-}
-
-/*
- * Start the teardown of @att, made on a done node, after the node's
- * attachments that have not signalled yet. Caller holds the tree lock
- * and @att->node->wqh.lock, and touches @att no more: once queued, or
- * once the node's fire_tail can queue it, the fire work may free it.
+ * Start the teardown of @att, after the node's attachments that have not
+ * signalled yet. Caller holds the tree lock and @att->node->wqh.lock, and
+ * touches @att no more: once queued, or once the node's fire_tail can
+ * queue it, the fire work may free it.
  */
 static void __ctxfd_attach_start(struct ctxfd_attachment *att)
 {
@@ -397,7 +388,7 @@ static void __ctxfd_attach_start(struct ctxfd_attachment *att)
 	struct ctxfd_attachment *tail = node->fire_tail;
 
 	lockdep_assert_held(&node->wqh.lock);
-	__ctxfd_attach_take(att);
+	att->state = CTXFD_ATTACH_FIRING;
 	node->fire_tail = att;
 	if (tail)
 		tail->fire_next = att;
@@ -409,35 +400,27 @@ static void __ctxfd_attach_start(struct ctxfd_attachment *att)
  * ctxfd_attach_fire - the node is done: start tearing its processes down
  * @node: the node; caller holds its tree lock
  *
- * Queues the teardowns; the processes are signalled from work items.
- * Their members are known already (members.c): a supervisor whose exit
- * is what canceled the context does not take its children along when
- * exit_notify() reparents them before the work runs.
+ * Queues the teardowns; the processes are signalled from work items, in
+ * attach order (see the top of the file). Their members are known
+ * already (members.c): a supervisor whose exit is what canceled the
+ * context does not take its children along when exit_notify() reparents
+ * them before the work runs.
  */
 void ctxfd_attach_fire(struct ctxfd_node *node)
 {
-	struct ctxfd_attachment *att, *tmp, *first = NULL, *prev = NULL;
+	struct ctxfd_attachment *att, *tmp;
 
 	lockdep_assert_held(&node->tree->lock);
 	/* Counts @node->attachments, in the node's hot cachelines. */
 	if (!node->nr_attached)
 		return;
-	/* In attach order, one after the other (see the top of the file). */
+	spin_lock_irq(&node->wqh.lock);
 	list_for_each_entry_safe(att, tmp, &node->attachments, entry) {
 		list_del_init(&att->entry);
-		__ctxfd_attach_take(att);
-		if (prev)
-			prev->fire_next = att;
-		else
-			first = att;
-		prev = att;
+		__ctxfd_attach_start(att);
 	}
-	WRITE_ONCE(node->nr_attached, 0);
-	/* The node was active: nothing fired before, no fire_tail. */
-	spin_lock_irq(&node->wqh.lock);
-	node->fire_tail = prev;
 	spin_unlock_irq(&node->wqh.lock);
-	queue_work(ctxfd_wq, &first->fire_work);
+	WRITE_ONCE(node->nr_attached, 0);
 }
 
 /* Resolve args->pid in the caller's namespace; check args->pidfd. */

@@ -592,13 +592,12 @@ static pid_t spawn_restopper(void)
  */
 static int exit_within(pid_t pid, int ms)
 {
-	struct pollfd pfd = { .fd = t_pidfd_open(pid), .events = POLLIN };
-	int ret;
+	int pidfd = t_pidfd_open(pid);
+	bool exited = pidfd >= 0 && t_pidfd_exited(pidfd, ms);
 
-	ret = pfd.fd >= 0 ? poll(&pfd, 1, ms) : -1;
-	if (pfd.fd >= 0)
-		close(pfd.fd);
-	if (ret != 1) {
+	if (pidfd >= 0)
+		close(pidfd);
+	if (!exited) {
 		kill(pid, SIGKILL);
 		t_wait_status(pid);
 		return -1;
