@@ -17,6 +17,17 @@
  * (no mechanism can beat that; floor_ratio = floor / eventfd time says
  * how low the ratio can possibly go on this machine).
  *
+ * The trigger's own floor: each run also times the trigger alone, on N
+ * objects nobody watches (the cancel ioctl's walk; the N write calls),
+ * and, in the harvest-floor measurement, the cancel with the N epoll
+ * callbacks (ep_poll_callback()) but nobody harvesting meanwhile.
+ * Unharvested minus alone is what the N callbacks cost at their
+ * cheapest; a kernel fan-out has to run them, one per watched fd, so
+ * callback_floor_ratio = that / eventfd time bounds the ratio from below
+ * too. Watched minus alone is what the callbacks cost each trigger with
+ * the watcher harvesting on the other CPU: more, and not the same on
+ * both sides (a callback that finds the watcher asleep wakes it).
+ *
  * Ratio = ctxfd time / eventfd time, target <= 0.25, for N = 1 000,
  * 10 000, 100 000.
  */
@@ -88,7 +99,8 @@ static void watcher(const int *fds, int n, int ready, int res, int go)
  * Returns t1 - t0 in ms; *trigger_ms and *harvest_ms get the parts.
  * With @floor, the root is canceled before the watcher starts waiting,
  * and the result is the time the watcher needs to harvest N events that
- * are all ready already: the floor under any mechanism's fan-out time.
+ * are all ready already: the floor under any mechanism's fan-out time;
+ * *trigger_ms is then the cancel with nobody harvesting meanwhile.
  */
 static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 			  double *harvest_ms)
@@ -96,7 +108,7 @@ static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 	int *fds = calloc(n, sizeof(int));
 	struct fanout_times t;
 	int ready[2], res[2], go[2] = { -1, -1 }, root = -1;
-	uint64_t t0, t_trig;
+	uint64_t t0, t_trig, trig;
 	pid_t pid;
 
 	if (!fds)
@@ -139,6 +151,7 @@ static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 			xwrite(go[1], &b, 1);
 			close(go[1]);
 			xread(res[0], &t, sizeof(t));
+			trig = t_trig - t0;
 			t0 = t.first;
 			goto out;
 		}
@@ -155,6 +168,7 @@ static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 				die("eventfd write: %s", strerror(errno));
 	}
 	t_trig = now_ns();
+	trig = t_trig - t0;
 	xread(res[0], &t, sizeof(t));
 out:
 	xwait(pid);
@@ -165,9 +179,46 @@ out:
 	if (root >= 0)
 		close(root);
 	free(fds);
-	*trigger_ms = (t_trig - t0) / 1e6;
+	*trigger_ms = trig / 1e6;
 	*harvest_ms = (t.last - t.first) / 1e6;
 	return (t.last - t0) / 1e6;
+}
+
+/*
+ * The trigger alone, in ms: N objects that nobody watches, canceled (the
+ * root) or written (N eventfds).
+ */
+static double trigger_alone(int n, bool ctxfd)
+{
+	int *fds = calloc(n, sizeof(int)), root = -1;
+	uint64_t t0, t1, one = 1;
+
+	if (!fds)
+		die("out of memory");
+	if (ctxfd) {
+		root = check(kctx_root(), "root");
+		for (int i = 0; i < n; i++)
+			fds[i] = check(kctx_child(root, 0), "create");
+	} else {
+		for (int i = 0; i < n; i++)
+			fds[i] = check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+				       "eventfd");
+	}
+	t0 = now_ns();
+	if (ctxfd) {
+		check(kctx_cancel(root), "cancel");
+	} else {
+		for (int i = 0; i < n; i++)
+			if (write(fds[i], &one, sizeof(one)) != sizeof(one))
+				die("eventfd write: %s", strerror(errno));
+	}
+	t1 = now_ns();
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	if (root >= 0)
+		close(root);
+	free(fds);
+	return (t1 - t0) / 1e6;
 }
 
 void fig3_fanout(void)
@@ -182,6 +233,8 @@ void fig3_fanout(void)
 		int n = sizes[k];
 		double c[runs], e[runs], ratio[runs];
 		double ct[runs], et[runs], ch[runs], eh[runs], fl[runs], x;
+		double ca[runs], ea[runs], cb[runs], cbc[runs], cbr[runs];
+		double cq[runs];
 		struct bench_result *r;
 		char fig[32], what[96];
 
@@ -193,11 +246,17 @@ void fig3_fanout(void)
 				c[run] = fanout_once(n, true, false, &ct[run], &ch[run]);
 				e[run] = fanout_once(n, false, false, &et[run], &eh[run]);
 			}
-			fl[run] = fanout_once(n, true, true, &x, &x);
+			fl[run] = fanout_once(n, true, true, &cq[run], &x);
+			ca[run] = trigger_alone(n, true);
+			ea[run] = trigger_alone(n, false);
+			cb[run] = et[run] - ea[run];
+			cbc[run] = ct[run] - ca[run];
+			cbr[run] = (cq[run] - ca[run]) / e[run];
 			ratio[run] = c[run] / e[run];
-			progress("N=%d run %d/%d: all seen after ctxfd %.2f ms (cancel %.2f, harvest %.2f), eventfd %.2f ms (writes %.2f, harvest %.2f); harvest floor %.2f ms",
+			progress("N=%d run %d/%d: all seen after ctxfd %.2f ms (cancel %.2f, harvest %.2f), eventfd %.2f ms (writes %.2f, harvest %.2f); harvest floor %.2f ms (cancel %.2f); unwatched: cancel %.2f, writes %.2f ms; callbacks: %.2f ms in the writes, %.2f in the cancel",
 				 n, run + 1, runs, c[run], ct[run], ch[run],
-				 e[run], et[run], eh[run], fl[run]);
+				 e[run], et[run], eh[run], fl[run], cq[run],
+				 ca[run], ea[run], cb[run], cbc[run]);
 		}
 		snprintf(fig, sizeof(fig), "3/n=%d", n);
 		snprintf(what, sizeof(what),
@@ -207,10 +266,17 @@ void fig3_fanout(void)
 				 0.25);
 		bench_detail(r, ", \"n\": %d, \"ctxfd_cancel_ms\": %.3f, \"eventfd_writes_ms\": %.3f"
 			     ", \"ctxfd_harvest_ms\": %.3f, \"eventfd_harvest_ms\": %.3f"
-			     ", \"harvest_floor_ms\": %.3f, \"floor_ratio\": %.3f",
+			     ", \"harvest_floor_ms\": %.3f, \"floor_ratio\": %.3f"
+			     ", \"ctxfd_cancel_alone_ms\": %.3f, \"eventfd_writes_alone_ms\": %.3f"
+			     ", \"eventfd_callbacks_ms\": %.3f, \"ctxfd_callbacks_ms\": %.3f"
+			     ", \"callback_floor_ratio\": %.3f"
+			     ", \"ctxfd_cancel_unharvested_ms\": %.3f",
 			     n, median_of(ct, runs), median_of(et, runs),
 			     median_of(ch, runs), median_of(eh, runs),
 			     median_of(fl, runs),
-			     median_of(fl, runs) / median_of(e, runs));
+			     median_of(fl, runs) / median_of(e, runs),
+			     median_of(ca, runs), median_of(ea, runs),
+			     median_of(cb, runs), median_of(cbc, runs),
+			     median_of(cbr, runs), median_of(cq, runs));
 	}
 }
