@@ -95,6 +95,26 @@ static void watcher(const int *fds, int n, int ready, int res, int go)
 }
 
 /*
+ * N objects of one kind in @fds: children of a new root (*@root) or
+ * eventfds (*@root = -1). Dies if @fds is NULL (out of memory).
+ */
+static void make_objects(int *fds, int n, bool ctxfd, int *root)
+{
+	if (!fds)
+		die("out of memory");
+	*root = -1;
+	if (ctxfd) {
+		*root = check(kctx_root(), "root");
+		for (int i = 0; i < n; i++)
+			fds[i] = check(kctx_child(*root, 0), "create");
+	} else {
+		for (int i = 0; i < n; i++)
+			fds[i] = check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+				       "eventfd");
+	}
+}
+
+/*
  * One measurement: N objects of one kind, a watcher, the trigger.
  * Returns t1 - t0 in ms; *trigger_ms and *harvest_ms get the parts.
  * With @floor, the root is canceled before the watcher starts waiting,
@@ -105,23 +125,13 @@ static void watcher(const int *fds, int n, int ready, int res, int go)
 static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 			  double *harvest_ms)
 {
-	int *fds = calloc(n, sizeof(int));
+	int *fds = malloc(n * sizeof(int));
 	struct fanout_times t;
 	int ready[2], res[2], go[2] = { -1, -1 }, root = -1;
 	uint64_t t0, t_trig, trig;
 	pid_t pid;
 
-	if (!fds)
-		die("out of memory");
-	if (ctxfd) {
-		root = check(kctx_root(), "root");
-		for (int i = 0; i < n; i++)
-			fds[i] = check(kctx_child(root, 0), "create");
-	} else {
-		for (int i = 0; i < n; i++)
-			fds[i] = check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
-				       "eventfd");
-	}
+	make_objects(fds, n, ctxfd, &root);
 	check(pipe2(ready, O_CLOEXEC), "pipe");
 	check(pipe2(res, O_CLOEXEC), "pipe");
 	if (floor)
@@ -190,20 +200,10 @@ out:
  */
 static double trigger_alone(int n, bool ctxfd)
 {
-	int *fds = calloc(n, sizeof(int)), root = -1;
+	int *fds = malloc(n * sizeof(int)), root = -1;
 	uint64_t t0, t1, one = 1;
 
-	if (!fds)
-		die("out of memory");
-	if (ctxfd) {
-		root = check(kctx_root(), "root");
-		for (int i = 0; i < n; i++)
-			fds[i] = check(kctx_child(root, 0), "create");
-	} else {
-		for (int i = 0; i < n; i++)
-			fds[i] = check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
-				       "eventfd");
-	}
+	make_objects(fds, n, ctxfd, &root);
 	t0 = now_ns();
 	if (ctxfd) {
 		check(kctx_cancel(root), "cancel");
