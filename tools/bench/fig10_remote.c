@@ -252,7 +252,7 @@ void fig9_remote(void)
 		c[run] = median_of(lc, rounds);
 		e[run] = median_of(le, rounds);
 		ratio[run] = c[run] / e[run];
-		progress("9 run %d/%d: median remote cancel -> wakeup %.0f us, put -> watch %.0f us",
+		progress("10 run %d/%d: median remote cancel -> wakeup %.0f us, put -> watch %.0f us",
 			 run + 1, runs, c[run], e[run]);
 	}
 	close(put_in);
@@ -267,7 +267,7 @@ void fig9_remote(void)
 
 	stats_of(all_c, rounds * runs, &sc);
 	stats_of(all_e, rounds * runs, &se);
-	r = bench_record("9", "remote cancel -> wakeup on host b vs etcd put -> watch",
+	r = bench_record("10", "remote cancel -> wakeup on host b vs etcd put -> watch",
 			 "us", c, e, ratio, runs, CMP_LE, 1.2);
 	bench_detail(r, ", \"rounds_per_run\": %d"
 		     ", \"remote_us\": {\"min\": %.0f, \"p25\": %.0f, \"median\": %.0f, \"p75\": %.0f, \"p99\": %.0f}"
