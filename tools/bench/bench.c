@@ -53,7 +53,7 @@ static const struct figure figures[] = {
 	{ "7", "1000-process teardown vs kill -PGID", fig7_teardown },
 	{ "8", "ctx_err() / done-check vs eventfd read", fig8_err },
 	{ "9", "cancel reaching 1000 merged ctxs vs AfterFunc", fig9_merge },
-	{ "10", "remote cancel -> wakeup on another host vs etcd put -> watch", fig9_remote },
+	{ "10", "remote cancel -> wakeup on another host vs etcd put -> watch", fig10_remote },
 	{ "11", "10-process teardown among 20000 processes vs kill -PGID; memory per attachment", fig11_crowded },
 };
 #define NR_FIGURES (sizeof(figures) / sizeof(figures[0]))

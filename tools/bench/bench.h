@@ -195,7 +195,7 @@ int teardown_reap(int n);
 double teardown_once(bool ctxfd, int size, int *survivors);
 void fig8_err(void);
 void fig9_merge(void);
-void fig9_remote(void);
+void fig10_remote(void);
 void fig11_crowded(void);
 
 #endif /* CTXFD_BENCH_H */

@@ -187,7 +187,7 @@ static void teardown(void)
 	}
 }
 
-void fig9_remote(void)
+void fig10_remote(void)
 {
 	int rounds = (int)(15 * bench_scale), runs = bench_runs;
 	double *c = calloc(runs, sizeof(double));
@@ -279,7 +279,7 @@ void fig9_remote(void)
 
 #else /* !HAVE_LIBCTXFD */
 
-void fig9_remote(void)
+void fig10_remote(void)
 {
 	progress("skipped: needs libctxfd (ctx_export, ctx_join)");
 }

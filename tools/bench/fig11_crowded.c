@@ -7,11 +7,12 @@
  * while 20 000 unrelated processes exist (a "crowd": one process and its
  * children, sharing its memory, pausing, in their own process group), by
  * canceling a context the tree's leader is attached to (descendants,
- * SIGKILL) vs kill(-PGID, SIGKILL). Time = from the cancel (or kill) until the bench has reaped
- * the 10. Each run times SAMPLES teardowns of each kind, alternating, and
- * takes the median of each; ratio = ctxfd / kill, target <= 1.2. A
- * teardown that walked every process of the system would pay for the
- * crowd here (issue 18: it did, before members were tracked at fork).
+ * SIGKILL) vs kill(-PGID, SIGKILL). Time = from the cancel (or kill)
+ * until the bench has reaped the 10. Each run times SAMPLES teardowns of
+ * each kind, alternating, and takes the median of each; ratio = ctxfd /
+ * kill, target <= 1.2. A teardown that walked every process of the
+ * system would pay for the crowd here (issue 18: it did, before members
+ * were tracked at fork).
  *
  * Row "11/memory": the memory an attachment holds, armed and during a
  * teardown's grace period. ATTACHMENTS trees of 10 processes that ignore

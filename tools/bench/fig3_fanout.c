@@ -114,6 +114,30 @@ static void make_objects(int *fds, int n, bool ctxfd, int *root)
 	}
 }
 
+/* Fire: cancel @root (ctxfd), or write each of the @n eventfds. */
+static void trigger(const int *fds, int n, int root)
+{
+	uint64_t one = 1;
+
+	if (root >= 0) {
+		check(kctx_cancel(root), "cancel");
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		if (write(fds[i], &one, sizeof(one)) != sizeof(one))
+			die("eventfd write: %s", strerror(errno));
+}
+
+/* Close what make_objects() made and free @fds. */
+static void drop_objects(int *fds, int n, int root)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	if (root >= 0)
+		close(root);
+	free(fds);
+}
+
 /*
  * One measurement: N objects of one kind, a watcher, the trigger.
  * Returns t1 - t0 in ms; *trigger_ms and *harvest_ms get the parts.
@@ -127,7 +151,7 @@ static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 {
 	int *fds = malloc(n * sizeof(int));
 	struct fanout_times t;
-	int ready[2], res[2], go[2] = { -1, -1 }, root = -1;
+	int ready[2], res[2], go[2] = { -1, -1 }, root;
 	uint64_t t0, t_trig, trig;
 	pid_t pid;
 
@@ -156,7 +180,7 @@ static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 		if (floor) {
 			close(go[0]);
 			t0 = now_ns();
-			check(kctx_cancel(root), "cancel");
+			trigger(fds, n, root);
 			t_trig = now_ns();
 			xwrite(go[1], &b, 1);
 			close(go[1]);
@@ -168,15 +192,7 @@ static double fanout_once(int n, bool ctxfd, bool floor, double *trigger_ms,
 	}
 	wait_sleeping(pid);
 	t0 = now_ns();
-	if (ctxfd) {
-		check(kctx_cancel(root), "cancel");
-	} else {
-		uint64_t one = 1;
-
-		for (int i = 0; i < n; i++)
-			if (write(fds[i], &one, sizeof(one)) != sizeof(one))
-				die("eventfd write: %s", strerror(errno));
-	}
+	trigger(fds, n, root);
 	t_trig = now_ns();
 	trig = t_trig - t0;
 	xread(res[0], &t, sizeof(t));
@@ -184,11 +200,7 @@ out:
 	xwait(pid);
 	close(ready[0]);
 	close(res[0]);
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
-	if (root >= 0)
-		close(root);
-	free(fds);
+	drop_objects(fds, n, root);
 	*trigger_ms = trig / 1e6;
 	*harvest_ms = (t.last - t.first) / 1e6;
 	return (t.last - t0) / 1e6;
@@ -200,24 +212,14 @@ out:
  */
 static double trigger_alone(int n, bool ctxfd)
 {
-	int *fds = malloc(n * sizeof(int)), root = -1;
-	uint64_t t0, t1, one = 1;
+	int *fds = malloc(n * sizeof(int)), root;
+	uint64_t t0, t1;
 
 	make_objects(fds, n, ctxfd, &root);
 	t0 = now_ns();
-	if (ctxfd) {
-		check(kctx_cancel(root), "cancel");
-	} else {
-		for (int i = 0; i < n; i++)
-			if (write(fds[i], &one, sizeof(one)) != sizeof(one))
-				die("eventfd write: %s", strerror(errno));
-	}
+	trigger(fds, n, root);
 	t1 = now_ns();
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
-	if (root >= 0)
-		close(root);
-	free(fds);
+	drop_objects(fds, n, root);
 	return (t1 - t0) / 1e6;
 }
 
