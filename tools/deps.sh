@@ -12,6 +12,13 @@
 #          beside bookworm's default Go 1.19), for the Go binding's Go 1.20
 #          parts and their tests; adds bookworm-backports to apt's sources
 #          if no source has it.
+#   check, demo
+#          QEMU from bookworm-backports (10.0; qemu-system-x86 and what it
+#          needs of backports, seabios among them). bookworm's QEMU 7.2
+#          runs two vCPUs under TCG that can execute kernel text the other
+#          one has already rewritten: a guest that flips a static key (a
+#          tracepoint enabled, a module loaded) dies of "Oops: int3"
+#          (tools/vm/text-poke-check).
 #   rt     Debian's PREEMPT_RT 6.1 kernel and headers (linux-image-rt-amd64,
 #          linux-headers-rt-amd64, from bookworm itself).
 #   6.12   the 6.12 kernel that bookworm-backports' linux-image-amd64
@@ -54,6 +61,7 @@ python3-wheel python3-mypy python3-pytest python3-uvloop"
 ctxd_build="libcurl4-openssl-dev libjson-c-dev libssl-dev"
 ctxd_run="etcd-server etcd-client iproute2 curl"
 want612=0
+wantqemu=0
 wantnewest=0
 wantgonew=0
 for g in $groups; do
@@ -61,8 +69,9 @@ for g in $groups; do
 	build)	pkgs="$pkgs build-essential linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config $bindings $ctxd_build" ;;
 	check|demo)
 		[ "$g" = check ] && wantgonew=1
+		wantqemu=1
 		pkgs="$pkgs build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1 xz-utils libkmod-dev pkg-config \
-qemu-system-x86 busybox-static cpio bc kmod file procps valgrind \
+busybox-static cpio bc kmod file procps valgrind \
 python3-docutils groff-base clang $bindings $ctxd_build $ctxd_run" ;;
 	rt)	pkgs="$pkgs linux-image-rt-amd64 linux-headers-rt-amd64" ;;
 	6.12)	want612=1 ;;
@@ -96,6 +105,17 @@ if [ "$want612" = 1 ]; then
 	done
 fi
 
+# check, demo: QEMU 10 or later (see the top): bookworm-backports' when
+# the installed one is older or there is none.
+needqemu=0
+if [ "$wantqemu" = 1 ]; then
+	qv=$(dpkg-query -W -f='${Status} ${Version}\n' qemu-system-x86 2>/dev/null |
+		sed -n 's/^install ok installed //p')
+	if [ -z "$qv" ] || dpkg --compare-versions "$qv" lt 1:10; then
+		needqemu=1
+	fi
+fi
+
 # check: a Go of 1.20 or later beside bookworm's 1.19 (lib/go/go.mk builds
 # the binding's Go 1.20 parts, context.Cause, and their tests with it);
 # bookworm has none, so it comes from bookworm-backports (golang-1.2x-go,
@@ -121,7 +141,8 @@ newest() {
 	"$top/tools/newest-kernel/build"
 }
 
-if [ -z "$missing" ] && [ "$need612" = 0 ] && [ "$needgonew" = 0 ]; then
+if [ -z "$missing" ] && [ "$need612" = 0 ] && [ "$needgonew" = 0 ] &&
+	[ "$needqemu" = 0 ]; then
 	[ "$neednewest" = 0 ] && exit 0
 	if [ "$(id -u)" = 0 ]; then
 		newest
@@ -136,10 +157,12 @@ bp_source() {	# is bookworm-backports among apt's sources?
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages; as root, run:" >&2
 	[ -n "$missing" ] && echo "  apt-get install -y --no-install-recommends$missing" >&2
-	if [ "$need612" = 1 ] || [ "$needgonew" = 1 ]; then
+	if [ "$need612" = 1 ] || [ "$needgonew" = 1 ] || [ "$needqemu" = 1 ]; then
 		bp_source ||
 			echo "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/ctxfd-backports.list && apt-get update" >&2
 	fi
+	[ "$needqemu" = 1 ] &&
+		echo "  apt-get install -y --no-install-recommends qemu-system-x86/bookworm-backports" >&2
 	[ "$needgonew" = 1 ] &&
 		echo "  apt-get install -y --no-install-recommends \$(apt-cache pkgnames golang-1.2 | grep -E '^golang-1\.2[0-9]-go\$' | sort -V | tail -n 1)" >&2
 	if [ "$need612" = 1 ]; then
@@ -156,7 +179,8 @@ apt_install() {
 	apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "$@" >/dev/null
 }
 
-if { [ "$need612" = 1 ] || [ "$needgonew" = 1 ]; } && ! bp_source; then
+if { [ "$need612" = 1 ] || [ "$needgonew" = 1 ] || [ "$needqemu" = 1 ]; } &&
+	! bp_source; then
 	echo "deps.sh: adding bookworm-backports to apt's sources" >&2
 	echo 'deb http://deb.debian.org/debian bookworm-backports main' \
 		> /etc/apt/sources.list.d/ctxfd-backports.list
@@ -164,6 +188,18 @@ fi
 apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null
 # shellcheck disable=SC2086
 [ -z "$missing" ] || apt_install $missing
+
+if [ "$needqemu" = 1 ]; then
+	# Only this package is asked for from backports; apt takes from there
+	# what it depends on at newer versions (qemu-system-common and -data,
+	# seabios) and nothing else.
+	apt_install qemu-system-x86/bookworm-backports
+	qv=$(dpkg-query -W -f='${Version}' qemu-system-x86)
+	if dpkg --compare-versions "$qv" lt 1:10; then
+		echo "deps.sh: bookworm-backports' QEMU is $qv, older than 10: guests may die of \"Oops: int3\" under TCG (tools/vm/text-poke-check)" >&2
+		exit 1
+	fi
+fi
 
 if [ "$need612" = 1 ]; then
 	# The kernel bookworm-backports' linux-image-amd64 depends on, e.g.
