@@ -525,7 +525,7 @@ long ctxfd_ioctl_attach(struct ctxfd_node *node, void __user *uarg,
 			goto err_pid;
 		}
 	}
-	user = ctxfd_user_charge(1);
+	user = ctxfd_user_charge(NULL, 1);
 	if (IS_ERR(user)) {
 		ret = PTR_ERR(user);
 		goto err_pid;

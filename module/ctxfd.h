@@ -96,6 +96,13 @@
  * Freeing is iterative: dropping a chain of 100 000 nodes walks up the
  * chain in a loop, never by recursion.
  *
+ * A tree belongs to the node that starts it (a root, a WithoutCancel or
+ * a merged node: ctxfd_kind_own_tree()) and is freed with it. Every
+ * other node of the tree holds a reference on its parent, which is in
+ * the same tree, until after its own destructor has run: so the node
+ * that owns the tree outlives every node that uses it, and nodes need
+ * no reference of their own on it.
+ *
  * An attachment (attach.c) has exactly one owner at every step, and only
  * its owner touches it:
  *  1. ctxfd_ioctl_attach(), which builds it (member set included) and
@@ -137,8 +144,10 @@
 
 /**
  * struct ctxfd_tree - lock domain of one cancellation tree
+ *
+ * Freed with the node that starts it (see "Lifetime" above).
+ *
  * @lock: see "Locking" above.
- * @ref: one reference per node of the tree; freed with the last node.
  * @merge_work: merge links of nodes finished under @lock, waiting to be
  *	applied; empty whenever @lock is free (see ctxfd_tree_unlock()).
  * @walking: a cancel walk is under way in the tree. Written under @lock;
@@ -148,7 +157,6 @@
  */
 struct ctxfd_tree {
 	struct mutex lock;
-	refcount_t ref;
 	struct list_head merge_work;
 	bool walking;
 };
@@ -539,7 +547,8 @@ void ctxfd_origin_release(struct ctxfd_origin *o);
 pid_t ctxfd_origin_pid(const struct ctxfd_origin *o);
 
 /* user.c */
-struct ctxfd_user *ctxfd_user_charge(unsigned int units);
+struct ctxfd_user *ctxfd_user_charge(struct ctxfd_user *hint,
+				     unsigned int units);
 void ctxfd_user_uncharge(struct ctxfd_user *user, unsigned int units);
 bool ctxfd_user_charge_more(struct ctxfd_user *user, unsigned int units);
 void ctxfd_users_exit(void);

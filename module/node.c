@@ -31,18 +31,16 @@ static struct ctxfd_tree *ctxfd_tree_alloc(void)
 	if (!tree)
 		return NULL;
 	mutex_init(&tree->lock);
-	refcount_set(&tree->ref, 1);
 	INIT_LIST_HEAD(&tree->merge_work);
 	tree->walking = false;
 	return tree;
 }
 
-static void ctxfd_tree_put(struct ctxfd_tree *tree)
+static void ctxfd_tree_free(struct ctxfd_tree *tree)
 {
-	if (refcount_dec_and_test(&tree->ref)) {
-		mutex_destroy(&tree->lock);
-		kfree(tree);
-	}
+	WARN_ON_ONCE(!list_empty(&tree->merge_work));
+	mutex_destroy(&tree->lock);
+	kfree(tree);
 }
 
 /**
@@ -70,7 +68,7 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	if (depth > READ_ONCE(ctxfd_max_depth))
 		return ERR_PTR(-ELOOP);
 
-	user = ctxfd_user_charge(units);
+	user = ctxfd_user_charge(parent ? parent->user : NULL, units);
 	if (IS_ERR(user))
 		return ERR_CAST(user);
 
@@ -78,6 +76,7 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 	if (!node)
 		goto nomem;
 
+	/* A child shares its parent's tree: struct ctxfd_tree, lifetime. */
 	if (!parent || ctxfd_kind_own_tree(kind)) {
 		tree = ctxfd_tree_alloc();
 		if (!tree) {
@@ -86,7 +85,6 @@ struct ctxfd_node *ctxfd_node_alloc(struct ctxfd_node *parent,
 		}
 	} else {
 		tree = parent->tree;
-		refcount_inc(&tree->ref);
 	}
 
 	node->tree = tree;
@@ -547,8 +545,14 @@ static void ctxfd_node_destroy(struct ctxfd_node *node,
 		     !list_empty(&node->merge_links));
 
 	trace_ctxfd_release(node);
-	ctxfd_deadline_quiesce(node);
-	ctxfd_merge_release(node, stack);
+	/*
+	 * What most nodes never had (a timer, merge links, a value, a
+	 * process that canceled them) costs them no call.
+	 */
+	if (node->timer)
+		ctxfd_deadline_quiesce(node);
+	if (node->merge)
+		ctxfd_merge_release(node, stack);
 
 	/* Mostly unlinked already (canceled): then there is no lock to take. */
 	if (ctxfd_node_linked(node)) {
@@ -561,15 +565,20 @@ static void ctxfd_node_destroy(struct ctxfd_node *node,
 	/* Its parent may be drained now; the parent's reference is ours. */
 	if (node->parent && ctxfd_kind_pends_parent(node->kind))
 		ctxfd_node_unpend(node->parent);
-	ctxfd_deadline_free(node);
-	ctxfd_value_free(node);
+	if (node->timer)
+		ctxfd_deadline_free(node);
+	if (node->value)
+		ctxfd_value_free(node);
 	kfree(node->report);
-	if (node->via == CTXFD_VIA_SELF)
+	if (node->via == CTXFD_VIA_SELF && node->cause_msg)
 		ctxfd_msg_put(node->cause_msg);
-	ctxfd_origin_release(&node->here);
+	if (node->here.pid)
+		ctxfd_origin_release(&node->here);
 	ctxfd_user_uncharge(node->user, node->charge);
+	/* The owner of the tree is the last of its nodes to go. */
+	if (!node->parent || ctxfd_kind_own_tree(node->kind))
+		ctxfd_tree_free(tree);
 	kmem_cache_free(ctxfd_node_cache, node);
-	ctxfd_tree_put(tree);
 }
 
 /**
@@ -598,7 +607,7 @@ void ctxfd_node_put(struct ctxfd_node *node)
 				cond_resched();
 			}
 		}
-	} while ((node = ctxfd_merge_next_put(&stack)));
+	} while (stack && (node = ctxfd_merge_next_put(&stack)));
 }
 
 int ctxfd_node_cache_init(void)

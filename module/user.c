@@ -43,15 +43,25 @@ static struct ctxfd_user *ctxfd_user_find(kuid_t uid)
 
 /**
  * ctxfd_user_charge - charge an object to the current user
+ * @hint: an entry the caller holds a unit of (the parent's), or NULL
  * @units: its weight, at least 1
+ *
+ * A child is mostly made by its parent's user: then the parent's entry,
+ * which cannot go away under it, is charged directly, without the
+ * lookup.
  *
  * Return: the user's accounting entry, ERR_PTR(-ENOSPC) if the user's
  * charges would exceed max_nodes_per_user, or ERR_PTR(-ENOMEM).
  */
-struct ctxfd_user *ctxfd_user_charge(unsigned int units)
+struct ctxfd_user *ctxfd_user_charge(struct ctxfd_user *hint,
+				     unsigned int units)
 {
 	kuid_t uid = current_uid();
 	struct ctxfd_user *user, *fresh;
+
+	if (hint && uid_eq(hint->uid, uid))
+		return ctxfd_user_charge_more(hint, units) ? hint :
+			ERR_PTR(-ENOSPC);
 
 	rcu_read_lock();
 	user = ctxfd_user_find(uid);
