@@ -262,27 +262,23 @@ void ctxfd_deadline_stop(struct ctxfd_node *node)
 
 /**
  * ctxfd_deadline_quiesce - wait until the timer and its work are idle
- * @node: a node being destroyed; caller must not hold the tree lock,
- *	which the work takes
+ * @node: a node being destroyed, that has a timer; caller must not hold
+ *	the tree lock, which the work takes
  */
 void ctxfd_deadline_quiesce(struct ctxfd_node *node)
 {
-	if (node->timer) {
-		hrtimer_cancel(&node->timer->timer);
-		/* Not from the work's own last put: it is finishing. */
-		if (current_work() != &node->timer->work.work)
-			cancel_delayed_work_sync(&node->timer->work);
-	}
+	hrtimer_cancel(&node->timer->timer);
+	/* Not from the work's own last put: it is finishing. */
+	if (current_work() != &node->timer->work.work)
+		cancel_delayed_work_sync(&node->timer->work);
 }
 
 /**
  * ctxfd_deadline_free - free the timer of a quiesced, unlinked node
- * @node: the node
+ * @node: the node, that has a timer
  */
 void ctxfd_deadline_free(struct ctxfd_node *node)
 {
-	if (node->timer) {
-		ctxfd_msg_put(node->timer->cause_msg);
-		kfree(node->timer);
-	}
+	ctxfd_msg_put(node->timer->cause_msg);
+	kfree(node->timer);
 }

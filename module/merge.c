@@ -166,7 +166,7 @@ void ctxfd_tree_unlock(struct ctxfd_tree *tree)
 
 /**
  * ctxfd_merge_release - detach a merged node being freed from its parents
- * @node: the node; its last reference is gone
+ * @node: the merged node (->merge set); its last reference is gone
  * @stack: where the parent references go, for ctxfd_node_put() to drop
  *
  * Takes each parent's tree lock in turn, never two, and only for links
@@ -177,8 +177,6 @@ void ctxfd_merge_release(struct ctxfd_node *node, struct ctxfd_merged **stack)
 	struct ctxfd_merged *m = node->merge;
 	u32 i;
 
-	if (!m)
-		return;
 	for (i = 0; i < m->nr; i++) {
 		struct ctxfd_merge_link *link = &m->links[i];
 		struct ctxfd_tree *tree = link->parent->tree;

@@ -43,6 +43,15 @@ static void ctxfd_tree_free(struct ctxfd_tree *tree)
 	kfree(tree);
 }
 
+/*
+ * Did @node start its tree (a root, a WithoutCancel or a merged node)?
+ * Otherwise it follows its parent, in its parent's tree.
+ */
+static bool ctxfd_node_owns_tree(const struct ctxfd_node *node)
+{
+	return !node->parent || ctxfd_kind_own_tree(node->kind);
+}
+
 /**
  * ctxfd_node_alloc - allocate an active, unlinked node
  * @parent: the parent, or NULL for a root
@@ -459,7 +468,7 @@ void ctxfd_node_link(struct ctxfd_node *node)
 	 * WithoutCancel and merged nodes start a tree of their own: no parent
 	 * link (a merged node follows its parents through merge links).
 	 */
-	bool follows = parent && !ctxfd_kind_own_tree(node->kind);
+	bool follows = !ctxfd_node_owns_tree(node);
 	struct ctxfd_why why;
 
 	mutex_lock(&node->tree->lock);
@@ -545,10 +554,7 @@ static void ctxfd_node_destroy(struct ctxfd_node *node,
 		     !list_empty(&node->merge_links));
 
 	trace_ctxfd_release(node);
-	/*
-	 * What most nodes never had (a timer, merge links, a value, a
-	 * process that canceled them) costs them no call.
-	 */
+	/* What most nodes never had (a timer, merge links) costs no call. */
 	if (node->timer)
 		ctxfd_deadline_quiesce(node);
 	if (node->merge)
@@ -567,16 +573,14 @@ static void ctxfd_node_destroy(struct ctxfd_node *node,
 		ctxfd_node_unpend(node->parent);
 	if (node->timer)
 		ctxfd_deadline_free(node);
-	if (node->value)
-		ctxfd_value_free(node);
+	ctxfd_value_free(node);
 	kfree(node->report);
-	if (node->via == CTXFD_VIA_SELF && node->cause_msg)
+	if (node->via == CTXFD_VIA_SELF)
 		ctxfd_msg_put(node->cause_msg);
-	if (node->here.pid)
-		ctxfd_origin_release(&node->here);
+	ctxfd_origin_release(&node->here);
 	ctxfd_user_uncharge(node->user, node->charge);
 	/* The owner of the tree is the last of its nodes to go. */
-	if (!node->parent || ctxfd_kind_own_tree(node->kind))
+	if (ctxfd_node_owns_tree(node))
 		ctxfd_tree_free(tree);
 	kmem_cache_free(ctxfd_node_cache, node);
 }
@@ -607,7 +611,7 @@ void ctxfd_node_put(struct ctxfd_node *node)
 				cond_resched();
 			}
 		}
-	} while (stack && (node = ctxfd_merge_next_put(&stack)));
+	} while ((node = ctxfd_merge_next_put(&stack)));
 }
 
 int ctxfd_node_cache_init(void)

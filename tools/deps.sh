@@ -60,6 +60,12 @@ python3-wheel python3-mypy python3-pytest python3-uvloop"
 # run in the VM (a 3-member etcd cluster on loopback, ip for partitions).
 ctxd_build="libcurl4-openssl-dev libjson-c-dev libssl-dev"
 ctxd_run="etcd-server etcd-client iproute2 curl"
+# QEMU from bookworm-backports, with the three packages it needs at
+# backports' versions, named: apt does not always follow "pkg/release" to
+# the dependencies by itself (on 2026-12-07 it kept bookworm's
+# qemu-system-common and gave up).
+qemu_bp="qemu-system-x86/bookworm-backports qemu-system-common/bookworm-backports \
+qemu-system-data/bookworm-backports seabios/bookworm-backports"
 want612=0
 wantqemu=0
 wantnewest=0
@@ -162,7 +168,7 @@ if [ "$(id -u)" != 0 ]; then
 			echo "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/ctxfd-backports.list && apt-get update" >&2
 	fi
 	[ "$needqemu" = 1 ] &&
-		echo "  apt-get install -y --no-install-recommends qemu-system-x86/bookworm-backports qemu-system-common/bookworm-backports qemu-system-data/bookworm-backports seabios/bookworm-backports" >&2
+		echo "  apt-get install -y --no-install-recommends $qemu_bp" >&2
 	[ "$needgonew" = 1 ] &&
 		echo "  apt-get install -y --no-install-recommends \$(apt-cache pkgnames golang-1.2 | grep -E '^golang-1\.2[0-9]-go\$' | sort -V | tail -n 1)" >&2
 	if [ "$need612" = 1 ]; then
@@ -190,16 +196,10 @@ apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null
 [ -z "$missing" ] || apt_install $missing
 
 if [ "$needqemu" = 1 ]; then
-	# Only QEMU and the three packages it needs at backports' versions
-	# (qemu-system-common and -data, seabios) come from backports. apt
-	# does not always follow "pkg/release" to the dependencies by itself
-	# (on 2026-12-07 it kept bookworm's qemu-system-common and gave up),
-	# so they are named; should backports' QEMU need one more, -t lets
-	# apt take it from there too.
-	apt_install qemu-system-x86/bookworm-backports \
-		qemu-system-common/bookworm-backports \
-		qemu-system-data/bookworm-backports seabios/bookworm-backports ||
-		apt_install -t bookworm-backports qemu-system-x86
+	# Only these come from backports; should backports' QEMU need one
+	# more package someday, -t lets apt take it from there too.
+	# shellcheck disable=SC2086
+	apt_install $qemu_bp || apt_install -t bookworm-backports qemu-system-x86
 	qv=$(dpkg-query -W -f='${Version}' qemu-system-x86)
 	if dpkg --compare-versions "$qv" lt 1:10; then
 		echo "deps.sh: bookworm-backports' QEMU is $qv, older than 10: guests may die of \"Oops: int3\" under TCG (tools/vm/text-poke-check)" >&2
