@@ -260,7 +260,8 @@ struct ctxfd_value {
  * @work: finishes the cancel in process context: the timer callback does
  *	O(1) work only (it finishes a node with nothing under it, and
  *	queues @work), since the subtree may be huge and the cancel takes
- *	the tree mutex. After the fast path, @work only unlinks the node.
+ *	the tree mutex. After the fast path, @timer expires once more a
+ *	tick later and queues @work, which only unlinks the node.
  * @node: the owner; the timer holds no reference: the node's destructor
  *	cancels @timer and @work synchronously before the free.
  * @cause_code: code recorded when the deadline fires (0: none).
@@ -271,7 +272,7 @@ struct ctxfd_value {
  */
 struct ctxfd_timer {
 	struct hrtimer timer;
-	struct delayed_work work;
+	struct work_struct work;
 	struct ctxfd_node *node;
 	int cause_code;
 	struct ctxfd_msg *cause_msg;

@@ -12,12 +12,13 @@
  * pollers as timerfd's callback does (ctxfd_node_finish_leaf()); for any
  * other it queues a work item, which takes the tree mutex and cancels the
  * subtree in process context, however big it is. The work runs in both
- * cases: a tick after the fast path, it takes the node off its parent's
- * list.
+ * cases: after the fast path, the same timer expires once more a tick
+ * later and queues it, to take the node off its parent's list.
  * Like timerfd's, the timer expires in hard interrupt context; PREEMPT_RT
- * moves it to softirq context by itself. The
- * timer holds no reference on the node: the node's destructor cancels the
- * timer and the work synchronously before freeing anything.
+ * moves it to softirq context by itself. The timer holds no reference on
+ * the node: the node's destructor cancels the timer, then the work,
+ * synchronously before freeing anything (the timer first, since it
+ * queues the work).
  */
 #include <linux/err.h>
 #include <linux/slab.h>
@@ -67,37 +68,50 @@ static enum hrtimer_restart ctxfd_deadline_fire(struct hrtimer *hrtimer)
 						 timer);
 	struct ctxfd_node *node = timer->node;
 	struct ctxfd_why why;
-	bool fast = false;
+
+	/*
+	 * Done already: canceled before its deadline (a walk unlinks what
+	 * it finishes, or the work does), or this is the second expiry, a
+	 * tick after the fast path below finished the node. Either way all
+	 * that is left is for the work to take the node off its parent's
+	 * list, in process context.
+	 */
+	if (ctxfd_node_err(node))
+		goto work;
 
 	/*
 	 * The fast path, for a node with nothing under it: done and its
 	 * pollers woken right here. Unlocked peeks first, so that a node
 	 * that needs the walk skips the lock; the node decides under its
-	 * wait queue lock. The work item runs either way: it unlinks the
-	 * node, or walks its subtree.
+	 * wait queue lock.
 	 */
 	ctxfd_origin_stamp(&timer->origin);
-	if (!ctxfd_node_err(node) && !READ_ONCE(node->nr_children) &&
-	    !READ_ONCE(node->nr_attached)) {
+	if (!READ_ONCE(node->nr_children) && !READ_ONCE(node->nr_attached)) {
 		ctxfd_deadline_why(timer, &why);
 		if (ctxfd_node_finish_leaf(node, &why)) {
 			trace_ctxfd_deadline_fire(node);
 			trace_ctxfd_cancel(node, &why, 1);
-			fast = true;
+			/*
+			 * The unlink waits a tick, on this same timer: a
+			 * kworker woken now would run before the pollers
+			 * just woken (it has the higher priority), and a
+			 * timer-wheel timer (a delayed work) would make an
+			 * idle CPU reprogram its tick here, on the path to
+			 * the wakeup. Most such nodes are closed before the
+			 * tick; their destructor cancels the timer.
+			 */
+			hrtimer_forward_now(hrtimer, TICK_NSEC);
+			return HRTIMER_RESTART;
 		}
 	}
-	/*
-	 * After the fast path, a tick later: a kworker woken now would run
-	 * before the pollers just woken (it has the higher priority), and
-	 * all it has left to do is take the node off its parent's list.
-	 */
-	queue_delayed_work(ctxfd_wq, &timer->work, fast ? 1 : 0);
+work:
+	queue_work(ctxfd_wq, &timer->work);
 	return HRTIMER_NORESTART;
 }
 
 static void ctxfd_deadline_work(struct work_struct *work)
 {
-	struct ctxfd_timer *timer = container_of(to_delayed_work(work),
+	struct ctxfd_timer *timer = container_of(work,
 						 struct ctxfd_timer, work);
 	struct ctxfd_node *node = timer->node;
 	struct ctxfd_why why;
@@ -215,7 +229,7 @@ int ctxfd_deadline_prepare(struct ctxfd_node *node,
 	ctxfd_origin_init_deadline(&timer->origin, node->id);
 	hrtimer_setup(&timer->timer, ctxfd_deadline_fire, clockid,
 		      HRTIMER_MODE_ABS);
-	INIT_DELAYED_WORK(&timer->work, ctxfd_deadline_work);
+	INIT_WORK(&timer->work, ctxfd_deadline_work);
 	timer->node = node;
 	timer->cause_code = args->deadline_cause.code;
 	timer->cause_msg = msg;
@@ -269,8 +283,8 @@ void ctxfd_deadline_quiesce(struct ctxfd_node *node)
 {
 	hrtimer_cancel(&node->timer->timer);
 	/* Not from the work's own last put: it is finishing. */
-	if (current_work() != &node->timer->work.work)
-		cancel_delayed_work_sync(&node->timer->work);
+	if (current_work() != &node->timer->work)
+		cancel_work_sync(&node->timer->work);
 }
 
 /**
