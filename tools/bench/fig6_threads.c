@@ -33,7 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <linux/futex.h>
+#include <limits.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -76,6 +79,24 @@ static void one_op(bool ctxfd, int root)
 	close(fd);
 }
 
+/*
+ * A worker with nothing to do sleeps until the phase changes. It must
+ * not poll: a sleep loop on one CPU wakes the VM thousands of times a
+ * second, and under TCG those wakeups take host CPU from the other vCPU,
+ * which is measuring the one-worker phase.
+ */
+static void phase_wait(struct shared *sh, int p)
+{
+	/* Shared (not private): the workers may be processes. */
+	syscall(SYS_futex, &sh->phase, FUTEX_WAIT, p, NULL, NULL, 0);
+}
+
+static void phase_set(struct shared *sh, enum phase p)
+{
+	atomic_store(&sh->phase, p);
+	syscall(SYS_futex, &sh->phase, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
 static void *worker(void *arg)
 {
 	struct worker *w = arg;
@@ -93,7 +114,7 @@ static void *worker(void *arg)
 		if (p == PH_QUIT)
 			break;
 		if (p == PH_SETUP || (p == PH_ONE && w->id == 1)) {
-			sleep_us(100);
+			phase_wait(sh, p);
 			continue;
 		}
 		one_op(w->ctxfd, root);
@@ -116,7 +137,7 @@ static double phase_rate(struct shared *sh, enum phase p, uint64_t slice)
 	uint64_t t0, t1;
 	long o0, o1;
 
-	atomic_store(&sh->phase, p);
+	phase_set(sh, p);
 	sleep_us(500);		/* let worker 1 wake up or settle down */
 	o0 = total_ops(sh);
 	t0 = now_ns();
@@ -172,7 +193,7 @@ static double scaling(enum kind kind, uint64_t slice, double *one,
 		}
 		rr[k] = r2[k] / r1[k];
 	}
-	atomic_store(&sh->phase, PH_QUIT);
+	phase_set(sh, PH_QUIT);
 	for (int i = 0; i < 2; i++) {
 		if (processes)
 			xwait(pid[i]);
