@@ -111,8 +111,7 @@ work:
 
 static void ctxfd_deadline_work(struct work_struct *work)
 {
-	struct ctxfd_timer *timer = container_of(work,
-						 struct ctxfd_timer, work);
+	struct ctxfd_timer *timer = container_of(work, struct ctxfd_timer, work);
 	struct ctxfd_node *node = timer->node;
 	struct ctxfd_why why;
 
