@@ -305,6 +305,39 @@ TEST_F(ioc, struct_straddling_an_unmapped_page_is_efault)
 	munmap(base, len);
 }
 
+/*
+ * The kernel's own size is read word by word: a fault on the last word
+ * must still refuse the whole call.
+ */
+TEST_F(ioc, full_size_struct_with_its_last_word_unmapped_is_efault)
+{
+	size_t mapped = variant->ksize - 8, len;
+	__u64 valid[64];
+	void *base, *p;
+
+	p = straddling_buf(variant->ksize, mapped, &base, &len);
+	ASSERT_NE(NULL, p);
+	fill_valid(variant, valid, sizeof(valid));
+	memcpy(p, valid, mapped);
+	expect_refused(_metadata, self, variant, self->target, variant->dir,
+		       variant->ksize, p, EFAULT);
+	munmap(base, len);
+}
+
+/* A struct at any address works, not only at an 8-byte aligned one. */
+TEST_F(ioc, unaligned_struct_works)
+{
+	__u64 valid[64], buf[65];
+	size_t off;
+
+	fill_valid(variant, valid, sizeof(valid));
+	for (off = 1; off < 8; off += 3) {
+		memcpy((char *)buf + off, valid, variant->ksize);
+		expect_works(_metadata, variant, self->target, variant->ksize,
+			     (char *)buf + off);
+	}
+}
+
 TEST_F(ioc, struct_smaller_than_ver0_is_einval)
 {
 	unsigned int sizes[] = { 0, 1, variant->ver0 / 2, variant->ver0 - 8,
