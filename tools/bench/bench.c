@@ -687,6 +687,89 @@ int kctx_info(int fd, struct ctxfd_info *info)
 	return ioctl(fd, CTXFD_IOC_INFO, info);
 }
 
+/* ---- the host's speed ------------------------------------------------------------ */
+
+/*
+ * The host of this VM may run it at half speed for minutes, with no load
+ * and no steal visible from the host's /proc/stat (Documentation/
+ * bench.rst, "What the numbers are worth"). A figure whose ratio mixes
+ * different kinds of work can move with it, so each figure is bracketed
+ * by a probe of every CPU: a fixed loop of integer work, best of three,
+ * in millions of iterations a second.
+ */
+#define SPEED_ITERS	(1 << 20)
+#define SPEED_TRIES	3
+
+/* Beyond this move (percent), a figure is flagged (CTXFD_BENCH_DRIFT). */
+static double speed_drift_pct = 15.0;
+
+static uint64_t speed_sink;	/* keeps the loop's result alive */
+
+static double speed_probe_here(void)
+{
+	double best = 0;
+
+	for (int t = 0; t < SPEED_TRIES; t++) {
+		uint64_t x = t, t0 = now_ns(), dt;
+
+		for (long i = 0; i < SPEED_ITERS; i++)
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		speed_sink += x;
+		dt = now_ns() - t0;
+		if (dt && SPEED_ITERS * 1e3 / dt > best)
+			best = SPEED_ITERS * 1e3 / dt;
+	}
+	return best;
+}
+
+/* Probe CPUs 0 and 1 into @speed (0: no such CPU). */
+static void speed_probe(double speed[2])
+{
+	cpu_set_t saved;
+
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		die("sched_getaffinity: %s", strerror(errno));
+	for (int c = 0; c < 2; c++) {
+		speed[c] = 0;
+		if (c >= bench_ncpus)
+			continue;
+		pin_cpu(c);
+		speed[c] = speed_probe_here();
+	}
+	if (sched_setaffinity(0, sizeof(saved), &saved))
+		die("sched_setaffinity: %s", strerror(errno));
+}
+
+/*
+ * After a figure: how far the host's speed moved between the probes
+ * before and after it (the largest move of any CPU, in percent), said,
+ * and recorded in each of the figure's rows from @first on.
+ */
+static void speed_record(const double before[2], int first)
+{
+	double after[2], drift = 0;
+
+	speed_probe(after);
+	for (int c = 0; c < 2; c++) {
+		double d;
+
+		if (!before[c] || !after[c])
+			continue;
+		d = 100.0 * (after[c] / before[c] - 1);
+		if (fabs(d) > fabs(drift))
+			drift = d;
+	}
+	progress("host speed: %.0f/%.0f before, %.0f/%.0f after (M it/s, CPU 0/1): moved %+.0f%%%s",
+		 before[0], before[1], after[0], after[1], drift,
+		 fabs(drift) > speed_drift_pct ?
+		 "; WARNING: the host changed speed during this figure" : "");
+	for (int i = first; i < nr_results; i++)
+		bench_detail(&results[i], ", \"host_speed\": {"
+			     "\"before\": [%.1f, %.1f], "
+			     "\"after\": [%.1f, %.1f], \"drift_pct\": %.1f}",
+			     before[0], before[1], after[0], after[1], drift);
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static void usage(void)
@@ -733,6 +816,9 @@ int main(int argc, char **argv)
 		bench_scale = atof(env);
 	if (bench_scale <= 0)
 		bench_scale = 1;
+	env = getenv("CTXFD_BENCH_DRIFT");
+	if (env && *env && atof(env) > 0)
+		speed_drift_pct = atof(env);
 	bench_ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (bench_ncpus < 1)
 		bench_ncpus = 1;
@@ -754,15 +840,19 @@ int main(int argc, char **argv)
 		 bench_runs < 5 ? " (fewer than 5 runs: not a valid result)" :
 		 "");
 	for (size_t j = 0; j < NR_FIGURES; j++) {
+		double speed[2];
+		int first = nr_results;
 		uint64_t t0;
 
 		if (any && !want[j])
 			continue;
 		current_figure = figures[j].id;
 		progress("%s", figures[j].name);
+		speed_probe(speed);
 		t0 = now_ns();
 		figures[j].run();
 		progress("done in %.1f s", (now_ns() - t0) / 1e9);
+		speed_record(speed, first);
 	}
 	current_figure = "-";
 	print_table();

@@ -44,3 +44,10 @@ bench-compare: module $(BENCH_BIN)
 	@test -n "$(BENCH_BASE)" || \
 		{ echo "make bench-compare: say BENCH_BASE=<commit>" >&2; exit 2; }
 	tools/bench/compare $(BENCH_BASE) $(BENCH_FIGURES)
+
+# results.py's choices, tested on made-up attempts (in the VM with the
+# rest: build/selftests/bench/results_test).
+selftests: $(BUILD)/selftests/bench/results_test
+$(BUILD)/selftests/bench/results_test: selftests/bench/results_test.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@

@@ -14,10 +14,16 @@
                                      and the VM's (its reaped children's)
                                      before and after: records it and
                                      prints "OTHERS% STEAL% BUSY(0/1)"
+  results.py drifted FILE            figures (ids) whose row kept in FILE
+                                     ran while the host changed speed
   results.py table FILE              the table, as ctxfd-bench prints it
 
 A row's ratio spread is (ratio_max - ratio_min) / ratio over its runs:
 what the verdict is worth. Rows without a target never ask for a repeat.
+A row's drift is how far the host's speed moved between the probes
+ctxfd-bench takes before and after its figure (host_speed.drift_pct);
+beyond CTXFD_BENCH_DRIFT percent (default 15) the figure is run again,
+as for a wide spread, and an attempt without drift is kept first.
 """
 import json
 import os
@@ -29,6 +35,23 @@ def spread(row):
     if r in (None, 0) or lo is None or hi is None:
         return 0.0
     return (hi - lo) / abs(r)
+
+
+def drift_bound():
+    try:
+        return float(os.environ.get("CTXFD_BENCH_DRIFT") or 15)
+    except ValueError:
+        sys.exit("results.py: CTXFD_BENCH_DRIFT is not a number")
+
+
+def drift(row):
+    """How far the host's speed moved during the row's figure (percent)."""
+    d = (row.get("host_speed") or {}).get("drift_pct")
+    return float(abs(d)) if isinstance(d, (int, float)) else 0.0
+
+
+def drifted(row):
+    return drift(row) > drift_bound()
 
 
 def load(path):
@@ -49,7 +72,16 @@ def unsteady(path, bound):
         if row.get("target") is None:
             continue
         fig = row["figure"].split("/")[0]
-        if spread(row) > bound and fig not in ids:
+        if (spread(row) > bound or drifted(row)) and fig not in ids:
+            ids.append(fig)
+    print(" ".join(ids))
+
+
+def drifted_figures(path):
+    ids = []
+    for row in load(path)["figures"]:
+        fig = row["figure"].split("/")[0]
+        if drifted(row) and fig not in ids:
             ids.append(fig)
     print(" ".join(ids))
 
@@ -66,8 +98,12 @@ def merge(out, paths):
                 seen[key] = []
             seen[key].append({"attempt": n + 1,
                               "ratio": row.get("ratio"),
-                              "spread": round(spread(row), 4)})
-            if key not in best or spread(row) < spread(best[key]):
+                              "spread": round(spread(row), 4),
+                              "drift_pct": round(drift(row), 1)})
+            # A steady host first, then the tightest spread.
+            rank = (drifted(row), spread(row))
+            if key not in best or rank < (drifted(best[key]),
+                                          spread(best[key])):
                 best[key] = row
     rows = []
     for key in order:
@@ -122,6 +158,11 @@ def table(path):
               f"{len(row.get('attempts', [1])):>5}")
         if row.get("fail_reason"):
             print(f"{'':<10}   * {row['fail_reason']}")
+    moved = sorted({r["figure"].split("/")[0] for r in res["figures"]
+                    if drifted(r)}, key=lambda f: (len(f), f))
+    if moved:
+        print(f"# the host changed speed by more than {drift_bound():g}% "
+              f"during figure(s) {' '.join(moved)} (host_speed in the file)")
     h = res.get("host")
     if h:
         print(f"# host: other processes used {h['others_cpu_pct']:.1f}% of "
@@ -136,6 +177,8 @@ def main(argv):
         merge(argv[2], argv[3:])
     elif len(argv) == 12 and argv[1] == "host":
         host(*argv[2:])
+    elif len(argv) == 3 and argv[1] == "drifted":
+        drifted_figures(argv[2])
     elif len(argv) == 3 and argv[1] == "table":
         table(argv[2])
     else:
