@@ -290,19 +290,32 @@ TEST_F(ioc, kernel_pointer_is_efault)
 		       variant->ksize, (void *)0xffffffff81000000UL, EFAULT);
 }
 
-TEST_F(ioc, struct_straddling_an_unmapped_page_is_efault)
+/*
+ * The variant's ioctl with @size bytes at an address where only the
+ * first @mapped are mapped: the call must fail with EFAULT, whole.
+ */
+static void expect_straddle_refused(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(ioc) *self,
+				    const FIXTURE_VARIANT(ioc) *v,
+				    unsigned int size, size_t mapped)
 {
-	size_t mapped = variant->ver0 / 2, len;
 	__u64 valid[64];
 	void *base, *p;
+	size_t len;
 
-	p = straddling_buf(variant->ver0, mapped, &base, &len);
+	p = straddling_buf(size, mapped, &base, &len);
 	ASSERT_NE(NULL, p);
-	fill_valid(variant, valid, sizeof(valid));
+	fill_valid(v, valid, sizeof(valid));
 	memcpy(p, valid, mapped);
-	expect_refused(_metadata, self, variant, self->target, variant->dir,
-		       variant->ver0, p, EFAULT);
+	expect_refused(_metadata, self, v, self->target, v->dir, size, p,
+		       EFAULT);
 	munmap(base, len);
+}
+
+TEST_F(ioc, struct_straddling_an_unmapped_page_is_efault)
+{
+	expect_straddle_refused(_metadata, self, variant, variant->ver0,
+				variant->ver0 / 2);
 }
 
 /*
@@ -311,17 +324,8 @@ TEST_F(ioc, struct_straddling_an_unmapped_page_is_efault)
  */
 TEST_F(ioc, full_size_struct_with_its_last_word_unmapped_is_efault)
 {
-	size_t mapped = variant->ksize - 8, len;
-	__u64 valid[64];
-	void *base, *p;
-
-	p = straddling_buf(variant->ksize, mapped, &base, &len);
-	ASSERT_NE(NULL, p);
-	fill_valid(variant, valid, sizeof(valid));
-	memcpy(p, valid, mapped);
-	expect_refused(_metadata, self, variant, self->target, variant->dir,
-		       variant->ksize, p, EFAULT);
-	munmap(base, len);
+	expect_straddle_refused(_metadata, self, variant, variant->ksize,
+				variant->ksize - 8);
 }
 
 /* A struct at any address works, not only at an 8-byte aligned one. */
