@@ -66,24 +66,25 @@ def save(path, data):
     os.replace(path + ".tmp", path)
 
 
-def unsteady(path, bound):
+def figure_ids(rows, pick):
+    """The figures (ids, in row order) with a row that @pick accepts."""
     ids = []
-    for row in load(path)["figures"]:
-        if row.get("target") is None:
-            continue
+    for row in rows:
         fig = row["figure"].split("/")[0]
-        if (spread(row) > bound or drifted(row)) and fig not in ids:
+        if pick(row) and fig not in ids:
             ids.append(fig)
-    print(" ".join(ids))
+    return ids
+
+
+def unsteady(path, bound):
+    print(" ".join(figure_ids(
+        load(path)["figures"],
+        lambda row: row.get("target") is not None and
+        (spread(row) > bound or drifted(row)))))
 
 
 def drifted_figures(path):
-    ids = []
-    for row in load(path)["figures"]:
-        fig = row["figure"].split("/")[0]
-        if drifted(row) and fig not in ids:
-            ids.append(fig)
-    print(" ".join(ids))
+    print(" ".join(figure_ids(load(path)["figures"], drifted)))
 
 
 def merge(out, paths):
@@ -158,8 +159,7 @@ def table(path):
               f"{len(row.get('attempts', [1])):>5}")
         if row.get("fail_reason"):
             print(f"{'':<10}   * {row['fail_reason']}")
-    moved = sorted({r["figure"].split("/")[0] for r in res["figures"]
-                    if drifted(r)}, key=lambda f: (len(f), f))
+    moved = figure_ids(res["figures"], drifted)
     if moved:
         print(f"# the host changed speed by more than {drift_bound():g}% "
               f"during figure(s) {' '.join(moved)} (host_speed in the file)")
